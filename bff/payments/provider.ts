@@ -1,0 +1,79 @@
+/**
+ * The PaymentProvider port: card holds (manual-capture authorisations), capture, release, refund.
+ * Stripe (stripe.ts) and the simulated provider (simulated.ts) behave the same way. Every mutating
+ * call takes an idempotency key: a retry with the same key cannot act twice.
+ */
+
+export type HoldStatus =
+  | 'requires_payment_method'
+  | 'requires_confirmation'
+  | 'requires_action'
+  | 'processing'
+  | 'requires_capture'
+  | 'canceled'
+  | 'succeeded'
+
+export interface CardDetails {
+  brand: string
+  last4: string
+  /** Same card number, same fingerprint. A wallet (Apple Pay, Google Pay) may present another. */
+  fingerprint: string | null
+  wallet: string | null
+}
+
+export interface Hold {
+  /** Provider id: a PaymentIntent id for Stripe. */
+  id: string
+  status: HoldStatus
+  amount: number
+  currency: string
+  amountCapturable: number
+  amountCaptured: number
+  amountRefunded: number
+  card: CardDetails | null
+  /** When the provider will cancel an uncaptured hold by itself. */
+  captureBefore: Date | null
+  /** Why the last confirmation failed, in the issuer's words (declined, insufficient funds). */
+  failureMessage: string | null
+}
+
+export interface PaymentEvent {
+  /** Provider event id, for replay protection. */
+  id: string
+  type: 'hold_placed' | 'hold_failed' | 'captured' | 'released' | 'refunded' | 'other'
+  providerType: string
+  holdId: string | null
+}
+
+export type PublicPaymentConfig = { provider: 'stripe'; publishableKey: string } | { provider: 'simulated' }
+
+/** The provider refused (declined, invalid request); retrying the same call will not help. */
+export class PaymentError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message)
+  }
+}
+
+export interface PaymentProvider {
+  readonly name: 'stripe' | 'simulated'
+  publicConfig(): PublicPaymentConfig
+  createHold(input: {
+    amount: number
+    currency: string
+    sessionId: string
+    description: string
+    idempotencyKey: string
+  }): Promise<{ hold: Hold; clientSecret: string }>
+  getHold(id: string): Promise<Hold>
+  /** Capture `amount` (≤ the held amount); the rest is released. */
+  capture(id: string, amount: number, idempotencyKey: string): Promise<Hold>
+  /** Cancel the hold: everything is released. */
+  release(id: string, idempotencyKey: string): Promise<Hold>
+  refund(id: string, amount: number, idempotencyKey: string): Promise<{ refundId: string; amount: number }>
+  /** The fingerprint of a payment method the driver presents to stop by card. */
+  cardFingerprint(paymentMethodId: string): Promise<string | null>
+  /** Verifies the signature on the raw body; throws PaymentError('bad_signature') otherwise. */
+  parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentEvent>
+  /** Smallest amount the provider will capture in this currency. */
+  minimumCharge(currency: string): number
+}

@@ -1,0 +1,281 @@
+/**
+ * One pg-dialect schema for PGlite (embedded) and PostgreSQL. Money is integer minor units,
+ * energy integer Wh, power integer W, VAT rates integer basis points (2500 = 25 %).
+ * After a change: `npm run db:generate` writes a new migration into bff/store/migrations.
+ */
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core'
+import type { TariffComponent } from '../domain/tariff'
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+
+export const sites = pgTable('sites', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** The seller on receipts. */
+  legalName: text('legal_name').notNull(),
+  orgNumber: text('org_number').notNull(),
+  vatNumber: text('vat_number').notNull(),
+  street: text('street').notNull(),
+  postalCode: text('postal_code').notNull(),
+  city: text('city').notNull(),
+  country: text('country').notNull(),
+  currency: text('currency').notNull(),
+  timezone: text('timezone').notNull(),
+  /** open: anyone, free · private: grant holders only · paid: ad hoc card, and grant holders. */
+  accessMode: text('access_mode', { enum: ['open', 'private', 'paid'] }).notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+export const tariffs = pgTable('tariffs', {
+  id: serial('id').primaryKey(),
+  siteId: text('site_id').notNull().references(() => sites.id),
+  currency: text('currency').notNull(),
+  vatRateBp: integer('vat_rate_bp').notNull(),
+  /** In AFIR display order: energy, time, session, idle. Prices incl. VAT, minor units. */
+  components: jsonb('components').$type<TariffComponent[]>().notNull(),
+  holdAmount: integer('hold_amount').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+export const chargers = pgTable('chargers', {
+  /** The OCPP chargePointId. */
+  id: text('id').primaryKey(),
+  siteId: text('site_id').notNull().references(() => sites.id),
+  tariffId: integer('tariff_id').notNull().references(() => tariffs.id),
+  label: text('label'),
+  passwordHash: text('password_hash').notNull(),
+  vendor: text('vendor'),
+  model: text('model'),
+  serialNumber: text('serial_number'),
+  firmwareVersion: text('firmware_version'),
+  online: boolean('online').notNull().default(false),
+  lastSeenAt: ts('last_seen_at'),
+  bootedAt: ts('booted_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+export const connectorStatuses = [
+  'Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing',
+  'Reserved', 'Unavailable', 'Faulted', 'Unknown',
+] as const
+export type ConnectorStatus = (typeof connectorStatuses)[number]
+
+export const connectors = pgTable(
+  'connectors',
+  {
+    chargerId: text('charger_id').notNull().references(() => chargers.id),
+    connectorId: integer('connector_id').notNull(),
+    evseId: text('evse_id').notNull(),
+    /** Plug type as drivers know it: Type2, CCS2, CHAdeMO. */
+    plug: text('plug').notNull(),
+    maxPowerW: integer('max_power_w').notNull(),
+    status: text('status', { enum: connectorStatuses }).notNull().default('Unknown'),
+    errorCode: text('error_code'),
+    statusAt: ts('status_at'),
+  },
+  (t) => [primaryKey({ columns: [t.chargerId, t.connectorId] }), uniqueIndex('connectors_evse_id').on(t.evseId)],
+)
+
+/** OCPP transactions as the charger reports them; a session binds to one through its idTag. */
+export const transactions = pgTable(
+  'transactions',
+  {
+    /** The OCPP transactionId we hand to the charger. */
+    id: serial('id').primaryKey(),
+    chargerId: text('charger_id').notNull().references(() => chargers.id),
+    connectorId: integer('connector_id').notNull(),
+    idTag: text('id_tag').notNull(),
+    meterStartWh: integer('meter_start_wh').notNull(),
+    meterStopWh: integer('meter_stop_wh'),
+    /** The charger's own clock, also for messages delivered late. */
+    startedAt: ts('started_at').notNull(),
+    stoppedAt: ts('stopped_at'),
+    stopReason: text('stop_reason'),
+    /** Latest known reading while running (from MeterValues). */
+    lastEnergyWh: integer('last_energy_wh'),
+    lastPowerW: integer('last_power_w'),
+    lastSampleAt: ts('last_sample_at'),
+    receivedAt: ts('received_at').notNull().defaultNow(),
+  },
+  (t) => [index('transactions_charger').on(t.chargerId, t.connectorId)],
+)
+
+export const meterSamples = pgTable(
+  'meter_samples',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    transactionId: integer('transaction_id').notNull().references(() => transactions.id),
+    at: ts('at').notNull(),
+    /** Energy.Active.Import.Register, absolute meter reading in Wh. */
+    energyWh: integer('energy_wh'),
+    powerW: integer('power_w'),
+    socPercent: integer('soc_percent'),
+  },
+  (t) => [index('meter_samples_tx').on(t.transactionId, t.at)],
+)
+
+export const sessionStates = [
+  'pending', 'starting', 'charging', 'stopping', 'settling', 'completed', 'failed', 'cancelled',
+] as const
+export type SessionState = (typeof sessionStates)[number]
+
+export const holdStatuses = ['none', 'pending', 'held', 'captured', 'released', 'failed'] as const
+export type HoldStatus = (typeof holdStatuses)[number]
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    state: text('state', { enum: sessionStates }).notNull(),
+    chargerId: text('charger_id').notNull().references(() => chargers.id),
+    connectorId: integer('connector_id').notNull(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    method: text('method', { enum: ['card', 'grant', 'open'] }).notNull(),
+    /** Per-session OCPP idTag (CiString20). */
+    idTag: text('id_tag').notNull(),
+    /** The tariff as shown to the driver before starting: a copy, never a reference. */
+    tariff: jsonb('tariff').$type<{ currency: string; vatRateBp: number; components: TariffComponent[] }>().notNull(),
+    currency: text('currency').notNull(),
+    holdAmount: integer('hold_amount').notNull(),
+    stopTokenHash: text('stop_token_hash').notNull(),
+    transactionId: integer('transaction_id').references(() => transactions.id),
+    energyWh: integer('energy_wh').notNull().default(0),
+    powerW: integer('power_w').notNull().default(0),
+    startedAt: ts('started_at'),
+    stoppedAt: ts('stopped_at'),
+    /** When the connector became Available again after charging (car unplugged). */
+    unpluggedAt: ts('unplugged_at'),
+    stopReason: text('stop_reason'),
+    /** Why a session failed or was cancelled, in snake_case. */
+    failureReason: text('failure_reason'),
+    startDeadline: ts('start_deadline'),
+    costTotal: integer('cost_total').notNull().default(0),
+    /** The payment provider's id for the hold (Stripe PaymentIntent id). */
+    paymentId: text('payment_id'),
+    holdStatus: text('hold_status', { enum: holdStatuses }).notNull().default('none'),
+    capturedAmount: integer('captured_amount').notNull().default(0),
+    releasedAmount: integer('released_amount').notNull().default(0),
+    refundedAmount: integer('refunded_amount').notNull().default(0),
+    cardBrand: text('card_brand'),
+    cardLast4: text('card_last4'),
+    cardFingerprint: text('card_fingerprint'),
+    receiptNumber: text('receipt_number'),
+    /** Client-chosen key of the create request: a double tap creates one session. */
+    createKey: text('create_key'),
+    userId: text('user_id'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** Bumped on every change; SSE event ids. */
+    version: integer('version').notNull().default(1),
+  },
+  (t) => [
+    uniqueIndex('sessions_id_tag').on(t.idTag),
+    uniqueIndex('sessions_create_key').on(t.createKey),
+    uniqueIndex('sessions_payment_id').on(t.paymentId),
+    index('sessions_state').on(t.state),
+    index('sessions_charger').on(t.chargerId, t.connectorId),
+    index('sessions_fingerprint').on(t.cardFingerprint),
+  ],
+)
+
+/**
+ * Side effects written before they are carried out. The key (session id + action) is also the
+ * provider's idempotency key, so a retry after a crash cannot do the thing twice.
+ */
+export const intents = pgTable(
+  'intents',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id').notNull().references(() => sessions.id),
+    action: text('action', { enum: ['remote_start', 'remote_stop', 'capture', 'release', 'refund'] }).notNull(),
+    key: text('key').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull().default({}),
+    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    doneAt: ts('done_at'),
+  },
+  (t) => [uniqueIndex('intents_key').on(t.key), index('intents_pending').on(t.status)],
+)
+
+/** The session's story, in order: state changes, charger messages, payment calls. */
+export const sessionEvents = pgTable(
+  'session_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    sessionId: text('session_id').notNull().references(() => sessions.id),
+    at: ts('at').notNull().defaultNow(),
+    kind: text('kind').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('session_events_session').on(t.sessionId, t.id)],
+)
+
+/** Sequential receipt numbers per seller (org number). */
+export const receiptCounters = pgTable('receipt_counters', {
+  orgNumber: text('org_number').primaryKey(),
+  lastSequence: integer('last_sequence').notNull().default(0),
+})
+
+export const receipts = pgTable(
+  'receipts',
+  {
+    number: text('number').primaryKey(),
+    sessionId: text('session_id').notNull().references(() => sessions.id),
+    orgNumber: text('org_number').notNull(),
+    sequence: integer('sequence').notNull(),
+    tokenHash: text('token_hash').notNull(),
+    issuedAt: ts('issued_at').notNull(),
+    /** The receipt as issued: immutable. */
+    content: jsonb('content').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [uniqueIndex('receipts_session').on(t.sessionId), uniqueIndex('receipts_seq').on(t.orgNumber, t.sequence)],
+)
+
+/** The simulated payment provider's own ledger: it survives restarts as Stripe would. */
+export const simulatedPayments = pgTable('simulated_payments', {
+  id: text('id').primaryKey(),
+  clientSecret: text('client_secret').notNull(),
+  amount: integer('amount').notNull(),
+  currency: text('currency').notNull(),
+  status: text('status').notNull(),
+  amountCapturable: integer('amount_capturable').notNull().default(0),
+  amountCaptured: integer('amount_captured').notNull().default(0),
+  amountRefunded: integer('amount_refunded').notNull().default(0),
+  cardBrand: text('card_brand'),
+  cardLast4: text('card_last4'),
+  cardFingerprint: text('card_fingerprint'),
+  declineCode: text('decline_code'),
+  captureBefore: ts('capture_before'),
+  metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+})
+
+/** Idempotency keys the simulated provider has seen, with the response it gave. */
+export const simulatedIdempotency = pgTable('simulated_idempotency', {
+  key: text('key').primaryKey(),
+  request: text('request').notNull(),
+  response: jsonb('response').$type<Record<string, unknown>>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+/** Provider webhook events already handled: replays are no-ops. */
+export const webhookEvents = pgTable('webhook_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  receivedAt: ts('received_at').notNull().defaultNow(),
+})
