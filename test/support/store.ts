@@ -1,5 +1,6 @@
 import pg from 'pg'
 import { openStore, type Store } from '../../bff/store/db'
+import { seedDemo } from '../../bff/store/seed'
 
 /**
  * A fresh, empty database for one test file: in-memory PGlite, or, when DATABASE_URL is set
@@ -26,4 +27,11 @@ export async function openTestStore(): Promise<Store> {
       await again.end()
     },
   }
+}
+
+/** A fresh database with the demo seed (site `demo`, chargers DEMO-1 … DEMO-4). */
+export async function openDemoStore(): Promise<Store> {
+  const store = await openTestStore()
+  await seedDemo(store.db)
+  return store
 }

@@ -1,0 +1,144 @@
+/**
+ * The JSON shapes the BFF sends to clients, written once here. Routes build them; the PWA reads
+ * them through `hc<AppType>`, whose response types resolve to these.
+ */
+import type { ConnectorStatus, HoldStatus, SessionState } from './store/schema'
+import type { TariffComponent } from './domain/tariff'
+
+export type StartMethod = 'card' | 'grant' | 'open'
+
+export interface TariffView {
+  currency: string
+  /** 0.25 for 25 %. */
+  vatRate: number
+  /** AFIR order: energy, time, session, idle. Minor units incl. VAT. */
+  components: TariffComponent[]
+  holdAmount: number
+}
+
+export interface SiteView {
+  id: string
+  name: string
+  street: string
+  postalCode: string
+  city: string
+  country: string
+  currency: string
+  timezone: string
+  accessMode: 'open' | 'private' | 'paid'
+  /** The seller, as on receipts. */
+  seller: { legalName: string; orgNumber: string; vatNumber: string }
+}
+
+export interface ConnectorView {
+  connectorId: number
+  evseId: string
+  plug: string
+  maxPowerW: number
+  /** OCPP status; `Unknown` until the charger reports. An offline charger's connectors show `Unavailable`. */
+  status: ConnectorStatus
+  statusAt: string | null
+}
+
+export interface ChargerView {
+  id: string
+  label: string | null
+  online: boolean
+  lastSeenAt: string | null
+  site: SiteView
+  connectors: ConnectorView[]
+  tariff: TariffView
+  /** Start methods this caller may use here, best first. */
+  startMethods: StartMethod[]
+  /** The URL printed in this charger's QR code. */
+  qrUrl: string
+}
+
+export interface CostLineView {
+  type: 'energy' | 'time' | 'session' | 'idle'
+  /** Wh for energy, seconds for time and idle, 1 for session. */
+  quantity: number
+  unit: 'Wh' | 'second' | 'session'
+  /** Per kWh, per minute, per session: as in the tariff. */
+  unitPrice: number
+  amount: number
+}
+
+export interface CostView {
+  currency: string
+  total: number
+  vat: number
+  lines: CostLineView[]
+}
+
+export interface SessionView {
+  id: string
+  state: SessionState
+  chargerId: string
+  connectorId: number
+  evseId: string
+  siteName: string
+  method: StartMethod
+  energyWh: number
+  powerW: number
+  createdAt: string
+  startedAt: string | null
+  stoppedAt: string | null
+  unpluggedAt: string | null
+  stopReason: string | null
+  /** Why it failed or was cancelled (snake_case), e.g. card_declined, charger_offline, start_timeout. */
+  failureReason: string | null
+  /** When a started charger must have begun charging (plug in the car by then). */
+  startDeadline: string | null
+  cost: CostView
+  hold: { amount: number; status: HoldStatus; captured: number; released: number; refunded: number }
+  /** Idle fee: when it starts counting (charging ended + grace) while the car stays plugged in. */
+  idle: { graceEndsAt: string | null; pricePerMinute: number } | null
+  tariff: TariffView
+  card: { brand: string; last4: string } | null
+  receipt: { number: string; url: string } | null
+  /** Power samples for the live curve: [epoch ms, W]. */
+  powerCurve: [number, number][]
+  /** Bumped on every change: the SSE event id. */
+  version: number
+}
+
+export interface ReceiptLineView {
+  type: 'energy' | 'time' | 'session' | 'idle'
+  description: string
+  quantity: number
+  unit: string
+  unitPrice: number
+  amount: number
+}
+
+export interface ReceiptView {
+  number: string
+  issuedAt: string
+  kind: 'simplified_invoice'
+  seller: { legalName: string; orgNumber: string; vatNumber: string; address: string }
+  site: { name: string; address: string }
+  charger: { id: string; connectorId: number; evseId: string }
+  startedAt: string | null
+  stoppedAt: string | null
+  energyWh: number
+  /** kWh with 3 decimals, as printed. */
+  energyKwh: string
+  currency: string
+  lines: ReceiptLineView[]
+  total: number
+  vatRate: number
+  vat: number
+  net: number
+  payment: {
+    method: 'card' | 'grant' | 'open'
+    card: { brand: string; last4: string } | null
+    holdAmount: number
+    captured: number
+    released: number
+    refunded: number
+  }
+  /** Set when nothing was charged (zero energy, or under the provider's minimum). */
+  nothingCharged: boolean
+  sessionId: string
+}
