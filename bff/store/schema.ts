@@ -16,7 +16,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { TariffComponent } from '../domain/tariff'
+import type { Cost, TariffComponent } from '../domain/tariff'
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
 
@@ -150,6 +150,8 @@ export const sessions = pgTable(
     currency: text('currency').notNull(),
     holdAmount: integer('hold_amount').notNull(),
     stopTokenHash: text('stop_token_hash').notNull(),
+    /** Hash of the receipt link token, derived from the stop token when the session is created. */
+    receiptTokenHash: text('receipt_token_hash').notNull(),
     transactionId: integer('transaction_id').references(() => transactions.id),
     energyWh: integer('energy_wh').notNull().default(0),
     powerW: integer('power_w').notNull().default(0),
@@ -162,6 +164,8 @@ export const sessions = pgTable(
     failureReason: text('failure_reason'),
     startDeadline: ts('start_deadline'),
     costTotal: integer('cost_total').notNull().default(0),
+    /** The final cost, fixed at settlement; live sessions compute theirs from the clock. */
+    finalCost: jsonb('final_cost').$type<Cost>(),
     /** The payment provider's id for the hold (Stripe PaymentIntent id). */
     paymentId: text('payment_id'),
     holdStatus: text('hold_status', { enum: holdStatuses }).notNull().default('none'),
@@ -187,6 +191,7 @@ export const sessions = pgTable(
     index('sessions_state').on(t.state),
     index('sessions_charger').on(t.chargerId, t.connectorId),
     index('sessions_fingerprint').on(t.cardFingerprint),
+    index('sessions_transaction').on(t.transactionId),
   ],
 )
 

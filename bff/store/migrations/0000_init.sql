@@ -83,6 +83,7 @@ CREATE TABLE "sessions" (
 	"currency" text NOT NULL,
 	"hold_amount" integer NOT NULL,
 	"stop_token_hash" text NOT NULL,
+	"receipt_token_hash" text NOT NULL,
 	"transaction_id" integer,
 	"energy_wh" integer DEFAULT 0 NOT NULL,
 	"power_w" integer DEFAULT 0 NOT NULL,
@@ -93,6 +94,7 @@ CREATE TABLE "sessions" (
 	"failure_reason" text,
 	"start_deadline" timestamp with time zone,
 	"cost_total" integer DEFAULT 0 NOT NULL,
+	"final_cost" jsonb,
 	"payment_id" text,
 	"hold_status" text DEFAULT 'none' NOT NULL,
 	"captured_amount" integer DEFAULT 0 NOT NULL,
@@ -208,4 +210,5 @@ CREATE UNIQUE INDEX "sessions_payment_id" ON "sessions" USING btree ("payment_id
 CREATE INDEX "sessions_state" ON "sessions" USING btree ("state");--> statement-breakpoint
 CREATE INDEX "sessions_charger" ON "sessions" USING btree ("charger_id","connector_id");--> statement-breakpoint
 CREATE INDEX "sessions_fingerprint" ON "sessions" USING btree ("card_fingerprint");--> statement-breakpoint
+CREATE INDEX "sessions_transaction" ON "sessions" USING btree ("transaction_id");--> statement-breakpoint
 CREATE INDEX "transactions_charger" ON "transactions" USING btree ("charger_id","connector_id");

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { csrf } from 'hono/csrf'
+import { HTTPException } from 'hono/http-exception'
+import { secureHeaders } from 'hono/secure-headers'
+import { serveStatic } from '@hono/node-server/serve-static'
+import type { Logger } from 'pino'
+import type { Store } from './store/db'
+import type { PaymentProvider } from './payments/provider'
+import type { SimulatedPayments } from './payments/simulated'
+import type { Sessions, SessionRow } from './sessions/service'
+import type { LiveBus } from './live'
+import { Feed } from './feed'
+import { AppError } from './errors'
+import { chargerView } from './chargers/view'
+import { sessionView } from './sessions/view'
+import type { ChargerView, SessionView } from './views'
+import { healthRoutes } from './routes/health'
+import { chargerRoutes } from './routes/chargers'
+import { siteRoutes } from './routes/sites'
+import { sessionRoutes } from './routes/sessions'
+import { receiptRoutes } from './routes/receipts'
+import { webhookRoutes } from './routes/webhooks'
+import { simulatedPaymentRoutes } from './routes/payments'
+import { adminRoutes } from './routes/admin'
+
+export interface Limits {
+  sessionsPerMinute: number
+  stopByCardPerMinute: number
+}
+
+export interface AppDeps {
+  store: Store
+  payments: PaymentProvider
+  /** Present with the simulated provider: its card form posts to /api/payments/simulated. */
+  simulatedPayments?: SimulatedPayments
+  sessions: Sessions
+  live: LiveBus
+  logger: Logger
+  publicUrl: string
+  ocppReady: () => boolean
+  limits?: Partial<Limits>
+  /** Hash of the token the command line uses to reach /api/admin (see bff/cli.ts). */
+  adminTokenHash?: string
+  /** The built PWA (dist/), served at / with a fallback to index.html for client routes. */
+  staticRoot?: string
+}
+
+/** What routes get: the dependencies plus the live feeds built once here. */
+export type AppContext = Omit<AppDeps, 'limits'> & {
+  db: Store['db']
+  limits: Limits
+  chargerView(id: string): Promise<ChargerView | null>
+  sessionFeedView(session: SessionRow): Promise<SessionView>
+  chargerFeed: Feed<ChargerView>
+  sessionFeed: Feed<SessionView>
+}
+
+export function createApp(deps: AppDeps) {
+  const db = deps.store.db
+  const onError = (error: unknown) => deps.logger.error({ err: error }, 'live feed failed')
+  const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl)
+  const sessionFeedView = (s: SessionRow) => sessionView(db, s, deps.sessions.costNow(s))
+  const ctx: AppContext = {
+    ...deps,
+    db,
+    limits: { sessionsPerMinute: 10, stopByCardPerMinute: 10, ...deps.limits },
+    chargerView: chargerViewOf,
+    sessionFeedView,
+    chargerFeed: new Feed(deps.live, 'charger', chargerViewOf, onError),
+    sessionFeed: new Feed(deps.live, 'session', async (id) => sessionFeedView(await deps.sessions.get(id)), onError),
+  }
+
+  const app = new Hono()
+    .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
+    .use('/api/*', csrf(), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
+    .route('/', healthRoutes(ctx))
+    .get('/api/config', (c) => c.json({ payments: deps.payments.publicConfig(), publicUrl: deps.publicUrl }))
+    .route('/api/chargers', chargerRoutes(ctx))
+    .route('/api/sites', siteRoutes(ctx))
+    .route('/api/sessions', sessionRoutes(ctx))
+    .route('/api/receipts', receiptRoutes(ctx))
+    .route('/api/payments/simulated', deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())
+    .route('/api/admin', adminRoutes(ctx))
+    .route('/webhooks', webhookRoutes(ctx))
+
+  app.onError((error, c) => {
+    if (error instanceof AppError) return c.json({ error: { code: error.code, message: error.message } }, error.status)
+    if (error instanceof HTTPException) return c.json({ error: { code: 'bad_request', message: error.message } }, error.status)
+    deps.logger.error({ err: error, path: c.req.path }, 'request failed')
+    return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Nothing was charged for this request; try again.' } }, 500)
+  })
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `No such endpoint: ${c.req.method} ${c.req.path}` } }, 404))
+  if (deps.staticRoot) servePwa(app, deps.staticRoot)
+  return app
+}
+
+export type AppType = ReturnType<typeof createApp>
+
+/** The built PWA: hashed assets cached for good, everything else revalidated; client routes get index.html. */
+function servePwa(app: Hono, root: string) {
+  const indexPath = join(root, 'index.html')
+  const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : null)
+  const isApi = (path: string) => /^\/(api|webhooks|ocpp)(\/|$)/.test(path)
+  app.use('*', async (c, next) => {
+    if (isApi(c.req.path) || c.req.method !== 'GET') return next()
+    await serveStatic({
+      root,
+      onFound: (path, c) => {
+        c.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')
+        if (path.endsWith('.webmanifest')) c.header('content-type', 'application/manifest+json')
+      },
+    })(c, next)
+  })
+  app.get('*', (c, next) => {
+    if (isApi(c.req.path)) return next()
+    const html = index()
+    if (!html) return c.text('The app is not built yet: run `npm run build`.', 503)
+    c.header('cache-control', 'no-cache')
+    return c.html(html)
+  })
+}
+
+function contentSecurityPolicy(stripe: boolean) {
+  const stripeScript = stripe ? ['https://js.stripe.com'] : []
+  const stripeFrames = stripe ? ['https://js.stripe.com', 'https://hooks.stripe.com', 'https://pay.google.com'] : []
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'", "'wasm-unsafe-eval'", ...stripeScript],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    imgSrc: ["'self'", 'data:', 'blob:'],
+    connectSrc: ["'self'", ...(stripe ? ['https://api.stripe.com'] : [])],
+    frameSrc: stripeFrames.length ? stripeFrames : ["'none'"],
+    workerSrc: ["'self'", 'blob:'],
+    manifestSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    frameAncestors: ["'none'"],
+  }
+}

@@ -1,0 +1,59 @@
+import { asc, eq } from 'drizzle-orm'
+import type { Db } from '../store/db'
+import { chargers, connectors, sites, tariffs } from '../store/schema'
+import { qrUrlFor } from '../domain/charger-ref'
+import { startMethodsFor } from '../sessions/service'
+import type { ChargerView, SiteView, TariffView } from '../views'
+
+type SiteRow = typeof sites.$inferSelect
+type TariffRow = typeof tariffs.$inferSelect
+
+export function siteView(site: SiteRow): SiteView {
+  return {
+    id: site.id,
+    name: site.name,
+    street: site.street,
+    postalCode: site.postalCode,
+    city: site.city,
+    country: site.country,
+    currency: site.currency,
+    timezone: site.timezone,
+    accessMode: site.accessMode,
+    seller: { legalName: site.legalName, orgNumber: site.orgNumber, vatNumber: site.vatNumber },
+  }
+}
+
+export function tariffView(t: Pick<TariffRow, 'currency' | 'vatRateBp' | 'components'>, holdAmount: number): TariffView {
+  return { currency: t.currency, vatRate: t.vatRateBp / 10_000, components: t.components, holdAmount }
+}
+
+/** Everything a driver sees on the charger page; null when there is no such charger. */
+export async function chargerView(db: Db, chargerId: string, publicUrl: string): Promise<ChargerView | null> {
+  const [row] = await db
+    .select({ charger: chargers, site: sites, tariff: tariffs })
+    .from(chargers)
+    .innerJoin(sites, eq(sites.id, chargers.siteId))
+    .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
+    .where(eq(chargers.id, chargerId))
+  if (!row) return null
+  const plugs = await db.select().from(connectors).where(eq(connectors.chargerId, chargerId)).orderBy(asc(connectors.connectorId))
+  const { charger, site, tariff } = row
+  return {
+    id: charger.id,
+    label: charger.label,
+    online: charger.online,
+    lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
+    site: siteView(site),
+    connectors: plugs.map((c) => ({
+      connectorId: c.connectorId,
+      evseId: c.evseId,
+      plug: c.plug,
+      maxPowerW: c.maxPowerW,
+      status: charger.online ? c.status : 'Unavailable',
+      statusAt: c.statusAt?.toISOString() ?? null,
+    })),
+    tariff: tariffView(tariff, tariff.holdAmount),
+    startMethods: startMethodsFor(site.accessMode),
+    qrUrl: qrUrlFor(publicUrl, charger.id),
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * OCPP 1.6J central system (ocpp-rpc): chargers connect to `/ocpp/{chargePointId}` with HTTP Basic
+ * auth, report what they do, and take remote start/stop commands. Every charger message is persisted
+ * first, then handed to the ChargerListener, then answered — one message at a time per charger, so
+ * the listener sees each charger's events in order.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { and, eq, isNull, sql } from 'drizzle-orm'
+import { RPCServer, createRPCError } from 'ocpp-rpc'
+import type RPCServerClient from 'ocpp-rpc/lib/server-client'
+import type { IHandlersOption } from 'ocpp-rpc'
+import type pino from 'pino'
+import type { Db } from '../store/db'
+import { chargers, connectors, meterSamples, transactions, type ConnectorStatus } from '../store/schema'
+import { hashToken, verifyPassword } from '../secrets'
+import {
+  ChargerOfflineError,
+  type ChargerGateway,
+  type ChargerListener,
+  type IdTagStatus,
+  type MeterSample,
+  type RemoteResult,
+  type TransactionEvent,
+} from './gateway'
+import { hasReading, parseMeterValue, type MeterValue } from './meter'
+
+export interface OcppCentralSystemOptions {
+  db: Db
+  listener: ChargerListener
+  logger: pino.Logger
+  /** MeterValueSampleInterval configured on every charger at boot. */
+  meterIntervalSeconds: number
+  clock?: () => Date
+  /** How long a remote command waits for the charger's answer. */
+  commandTimeoutMs?: number
+}
+
+type Params = Record<string, any>
+type Handler = (client: RPCServerClient, params: Params) => Promise<Params>
+
+const heartbeatIntervalSeconds = 300
+
+/** `/ocpp/{id}` with exactly one non-empty, decodable segment after the prefix; null otherwise. */
+export function chargePointIdFromPath(url: string | undefined): string | null {
+  const match = /^\/ocpp\/([^/?#]+)\/?(?:\?.*)?$/.exec(url ?? '')
+  if (!match) return null
+  try {
+    return decodeURIComponent(match[1])
+  } catch {
+    return null
+  }
+}
+
+const toTransactionEvent = (row: typeof transactions.$inferSelect): TransactionEvent => ({
+  transactionId: row.id,
+  chargerId: row.chargerId,
+  connectorId: row.connectorId,
+  idTag: row.idTag,
+  meterStartWh: row.meterStartWh,
+  startedAt: row.startedAt,
+  meterStopWh: row.meterStopWh,
+  stoppedAt: row.stoppedAt,
+  stopReason: row.stopReason,
+})
+
+export class OcppCentralSystem implements ChargerGateway {
+  private readonly db: Db
+  private readonly listener: ChargerListener
+  private readonly log: pino.Logger
+  private readonly meterIntervalSeconds: number
+  private readonly clock: () => Date
+  private readonly commandTimeoutMs: number
+  private readonly server: RPCServer
+  private readonly clients = new Map<string, RPCServerClient>()
+  /** Per charger, the tail of its message chain: one message handled at a time, in arrival order. */
+  private readonly chains = new Map<string, Promise<unknown>>()
+  /**
+   * Passwords already verified against a given stored hash: a reconnect storm costs one query per
+   * charger instead of one slow scrypt each. Keyed by the stored hash, so a new password invalidates it.
+   */
+  private readonly verified = new Map<string, { passwordHash: string; passwordDigest: string }>()
+
+  constructor(opts: OcppCentralSystemOptions) {
+    this.db = opts.db
+    this.listener = opts.listener
+    this.log = opts.logger.child({ component: 'ocpp' })
+    this.meterIntervalSeconds = opts.meterIntervalSeconds
+    this.clock = opts.clock ?? (() => new Date())
+    this.commandTimeoutMs = opts.commandTimeoutMs ?? 10_000
+    this.server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true, callTimeoutMs: this.commandTimeoutMs })
+    this.server.auth((accept, reject, handshake) => {
+      this.authenticate(handshake.identity, handshake.password).then(
+        (ok) => (ok ? accept({}) : reject(401, 'Unauthorized')),
+        (error) => {
+          this.log.error({ err: error, chargerId: handshake.identity }, 'charger authentication failed')
+          reject(500, 'Internal Server Error')
+        },
+      )
+    })
+    this.server.on('client', (client: RPCServerClient) => this.onClient(client))
+    this.server.on('error', (error: Error) => this.log.error({ err: error }, 'OCPP server error'))
+  }
+
+  /** Give this to node's http server: `server.on('upgrade', central.handleUpgrade)`. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (chargePointIdFromPath(req.url) === null) {
+      socket.on('error', () => {})
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    this.server.handleUpgrade(req, socket as never, head).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'OCPP upgrade failed')
+      socket.destroy()
+    })
+  }
+
+  isOnline(chargerId: string): boolean {
+    return this.clients.has(chargerId)
+  }
+
+  connectedCount(): number {
+    return this.clients.size
+  }
+
+  async remoteStart(chargerId: string, request: { connectorId: number; idTag: string }): Promise<RemoteResult> {
+    const reply = await this.command(chargerId, 'RemoteStartTransaction', request)
+    return reply.status === 'Accepted' ? 'Accepted' : 'Rejected'
+  }
+
+  async remoteStop(chargerId: string, transactionId: number): Promise<RemoteResult> {
+    const reply = await this.command(chargerId, 'RemoteStopTransaction', { transactionId })
+    return reply.status === 'Accepted' ? 'Accepted' : 'Rejected'
+  }
+
+  /** Closes every charger connection and the RPC server, after the messages in hand are handled. */
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close({ code: 1001, reason: 'Server shutting down' })))
+    await this.server.close({ code: 1001 })
+    await Promise.allSettled([...this.chains.values()])
+  }
+
+  private async command(chargerId: string, action: string, params: Params): Promise<Params> {
+    const client = this.clients.get(chargerId)
+    if (!client) throw new ChargerOfflineError(chargerId)
+    try {
+      return (await client.call(action, params, { callTimeoutMs: this.commandTimeoutMs })) as Params
+    } catch (error) {
+      throw new Error(`${action} to charger ${chargerId} failed: ${(error as Error).message}`, { cause: error })
+    }
+  }
+
+  private async authenticate(chargerId: string, password: Buffer | undefined): Promise<boolean> {
+    if (!password || password.length === 0) return false
+    const [row] = await this.db
+      .select({ passwordHash: chargers.passwordHash })
+      .from(chargers)
+      .where(eq(chargers.id, chargerId))
+    if (!row) return false
+    const digest = hashToken(password.toString('utf8'))
+    const known = this.verified.get(chargerId)
+    if (known && known.passwordHash === row.passwordHash && known.passwordDigest === digest) return true
+    if (!(await verifyPassword(password, row.passwordHash))) return false
+    this.verified.set(chargerId, { passwordHash: row.passwordHash, passwordDigest: digest })
+    return true
+  }
+
+  /** Runs `work` after every earlier message of this charger; its failure does not break the chain. */
+  private serial<T>(chargerId: string, work: () => Promise<T>): Promise<T> {
+    const result = (this.chains.get(chargerId) ?? Promise.resolve()).then(work)
+    const tail = result.catch(() => {})
+    this.chains.set(chargerId, tail)
+    tail.then(() => {
+      if (this.chains.get(chargerId) === tail) this.chains.delete(chargerId)
+    })
+    return result
+  }
+
+  /** Listener failures are logged, never passed on: the charger still gets its answer. */
+  private async tell(event: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call()
+    } catch (error) {
+      this.log.error({ err: error, event }, 'charger listener failed')
+    }
+  }
+
+  private onClient(client: RPCServerClient): void {
+    const chargerId = client.identity!
+    const previous = this.clients.get(chargerId)
+    this.clients.set(chargerId, client)
+    if (previous) {
+      this.log.info({ chargerId }, 'charger reconnected: closing its previous connection')
+      previous.close({ code: 1001, reason: 'Replaced by a new connection' }).catch(() => {})
+    }
+
+    client.on('strictValidationFailure', (e: { method: string; outbound: boolean; isCall: boolean; error: Error }) =>
+      this.log.warn({ chargerId, method: e.method, outbound: e.outbound, isCall: e.isCall, err: e.error }, 'OCPP schema validation failed'),
+    )
+    client.on('badMessage', (e: { error: Error }) => this.log.warn({ chargerId, err: e.error }, 'malformed OCPP frame'))
+    client.once('close', () => {
+      if (this.clients.get(chargerId) !== client) return
+      this.clients.delete(chargerId)
+      this.serial(chargerId, () => this.connectionChanged(chargerId, false)).catch((error) =>
+        this.log.error({ err: error, chargerId }, 'recording charger disconnect failed'),
+      )
+    })
+    this.serial(chargerId, () => this.connectionChanged(chargerId, true)).catch((error) =>
+      this.log.error({ err: error, chargerId }, 'recording charger connect failed'),
+    )
+
+    for (const [action, handler] of Object.entries(this.handlers)) {
+      client.handle(action, ({ params }: IHandlersOption) => this.serial(chargerId, () => this.run(action, handler, client, params ?? {})))
+    }
+    client.handle(({ method }: IHandlersOption) => {
+      throw createRPCError('NotImplemented', `${method} is not supported`)
+    })
+  }
+
+  private async run(action: string, handler: Handler, client: RPCServerClient, params: Params): Promise<Params> {
+    try {
+      return await handler(client, params)
+    } catch (error) {
+      this.log.error({ err: error, chargerId: client.identity, action }, 'handling charger message failed')
+      // The charger gets a CALLERROR and, for transaction messages, retries later.
+      throw createRPCError('InternalError', 'The central system could not process the message')
+    }
+  }
+
+  private async connectionChanged(chargerId: string, online: boolean): Promise<void> {
+    await this.db
+      .update(chargers)
+      .set(online ? { online, lastSeenAt: this.clock() } : { online })
+      .where(eq(chargers.id, chargerId))
+    this.log.info({ chargerId, online }, online ? 'charger connected' : 'charger disconnected')
+    await this.tell('chargerConnection', () => this.listener.chargerConnection({ chargerId, online }))
+  }
+
+  private readonly handlers: Record<string, Handler> = {
+    BootNotification: async (client, p) => {
+      const now = this.clock()
+      await this.db
+        .update(chargers)
+        .set({
+          vendor: p.chargePointVendor,
+          model: p.chargePointModel,
+          serialNumber: p.chargePointSerialNumber ?? p.chargeBoxSerialNumber ?? null,
+          firmwareVersion: p.firmwareVersion ?? null,
+          bootedAt: now,
+          lastSeenAt: now,
+        })
+        .where(eq(chargers.id, client.identity!))
+      // After the reply has gone out: a charger may ignore calls before its boot is accepted.
+      setImmediate(() => this.configureMeterInterval(client))
+      return { status: 'Accepted', interval: heartbeatIntervalSeconds, currentTime: now.toISOString() }
+    },
+
+    Heartbeat: async (client) => {
+      const now = this.clock()
+      await this.db.update(chargers).set({ lastSeenAt: now }).where(eq(chargers.id, client.identity!))
+      return { currentTime: now.toISOString() }
+    },
+
+    StatusNotification: async (client, p) => {
+      const chargerId = client.identity!
+      const status = p.status as ConnectorStatus
+      const errorCode = p.errorCode === 'NoError' ? null : (p.errorCode as string)
+      const at = p.timestamp ? new Date(p.timestamp) : this.clock()
+      if (p.connectorId === 0) {
+        this.log.info({ chargerId, status, errorCode }, 'charger status')
+        return {}
+      }
+      const updated = await this.db
+        .update(connectors)
+        .set({ status, errorCode, statusAt: at })
+        .where(and(eq(connectors.chargerId, chargerId), eq(connectors.connectorId, p.connectorId)))
+        .returning({ connectorId: connectors.connectorId })
+      if (updated.length === 0) {
+        this.log.warn({ chargerId, connectorId: p.connectorId }, 'status for an unknown connector')
+        return {}
+      }
+      await this.tell('connectorStatus', () =>
+        this.listener.connectorStatus({ chargerId, connectorId: p.connectorId, status, errorCode, at }),
+      )
+      return {}
+    },
+
+    Authorize: async (client, p) => {
+      const status = await this.authorize(client.identity!, null, p.idTag)
+      return { idTagInfo: { status } }
+    },
+
+    StartTransaction: async (client, p) => {
+      const chargerId = client.identity!
+      const startedAt = new Date(p.timestamp)
+      const [seen] = await this.db
+        .select({ id: transactions.id })
+        .from(transactions)
+        .where(
+          and(
+            eq(transactions.chargerId, chargerId),
+            eq(transactions.connectorId, p.connectorId),
+            eq(transactions.idTag, p.idTag),
+            eq(transactions.startedAt, startedAt),
+          ),
+        )
+      const status = await this.authorize(chargerId, p.connectorId, p.idTag)
+      if (seen) {
+        this.log.info({ chargerId, transactionId: seen.id }, 'StartTransaction delivered again')
+        return { transactionId: seen.id, idTagInfo: { status } }
+      }
+      // Recorded even when refused: the charger needs a transactionId to stop with.
+      const [row] = await this.db
+        .insert(transactions)
+        .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt })
+        .returning()
+      if (status === 'Accepted') {
+        await this.tell('transactionStarted', () => this.listener.transactionStarted(toTransactionEvent(row)))
+      } else {
+        this.log.info({ chargerId, transactionId: row.id, status }, 'StartTransaction refused')
+      }
+      return { transactionId: row.id, idTagInfo: { status } }
+    },
+
+    MeterValues: async (client, p) => {
+      const chargerId = client.identity!
+      if (p.transactionId === undefined) return {}
+      const samples = (p.meterValue as MeterValue[]).map(parseMeterValue).filter(hasReading)
+      if (samples.length === 0) return {}
+      const tx = await this.recordSamples(chargerId, p.transactionId, samples)
+      if (!tx) {
+        this.log.warn({ chargerId, transactionId: p.transactionId }, 'MeterValues for a transaction this charger does not have')
+        return {}
+      }
+      for (const sample of samples) {
+        await this.tell('meterValues', () => this.listener.meterValues(tx, sample))
+      }
+      return {}
+    },
+
+    StopTransaction: async (client, p) => {
+      const chargerId = client.identity!
+      const reply = p.idTag ? { idTagInfo: { status: 'Accepted' } } : {}
+      const [row] = await this.db
+        .update(transactions)
+        .set({
+          meterStopWh: p.meterStop,
+          stoppedAt: new Date(p.timestamp),
+          stopReason: p.reason ?? 'Local',
+          lastEnergyWh: p.meterStop,
+        })
+        .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId), isNull(transactions.stoppedAt)))
+        .returning()
+      if (!row) {
+        this.log.info({ chargerId, transactionId: p.transactionId }, 'StopTransaction for a stopped or unknown transaction')
+        return {}
+      }
+      const samples = ((p.transactionData ?? []) as MeterValue[]).map(parseMeterValue).filter(hasReading)
+      if (samples.length > 0) await this.insertSamples(row.id, samples)
+      await this.tell('transactionStopped', () => this.listener.transactionStopped(toTransactionEvent(row)))
+      return reply
+    },
+
+    DataTransfer: async (client, p) => {
+      this.log.info({ chargerId: client.identity, vendorId: p.vendorId, messageId: p.messageId }, 'DataTransfer ignored')
+      return { status: 'UnknownVendorId' }
+    },
+
+    FirmwareStatusNotification: async (client, p) => {
+      this.log.info({ chargerId: client.identity, status: p.status }, 'firmware status')
+      return {}
+    },
+
+    DiagnosticsStatusNotification: async (client, p) => {
+      this.log.info({ chargerId: client.identity, status: p.status }, 'diagnostics status')
+      return {}
+    },
+  }
+
+  private async authorize(chargerId: string, connectorId: number | null, idTag: string): Promise<IdTagStatus> {
+    try {
+      return await this.listener.authorize({ chargerId, connectorId, idTag })
+    } catch (error) {
+      this.log.error({ err: error, chargerId, idTag }, 'authorize failed: refusing the idTag')
+      return 'Invalid'
+    }
+  }
+
+  /**
+   * Updates the transaction's latest reading and stores the samples: two queries. The update also
+   * proves the transaction belongs to this charger; another charger's transaction gets nothing.
+   */
+  private async recordSamples(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionEvent | null> {
+    const latest = <K extends 'energyWh' | 'powerW'>(key: K) => samples.findLast((s) => s[key] !== null)?.[key] ?? null
+    const energyWh = latest('energyWh')
+    const powerW = latest('powerW')
+    const [row] = await this.db
+      .update(transactions)
+      .set({
+        lastEnergyWh: sql`coalesce(${energyWh}::integer, ${transactions.lastEnergyWh})`,
+        lastPowerW: sql`coalesce(${powerW}::integer, ${transactions.lastPowerW})`,
+        lastSampleAt: samples[samples.length - 1].at,
+      })
+      .where(and(eq(transactions.id, transactionId), eq(transactions.chargerId, chargerId)))
+      .returning()
+    if (!row) return null
+    await this.insertSamples(row.id, samples)
+    return toTransactionEvent(row)
+  }
+
+  private async insertSamples(transactionId: number, samples: MeterSample[]): Promise<void> {
+    await this.db.insert(meterSamples).values(samples.map((s) => ({ transactionId, ...s })))
+  }
+
+  private async configureMeterInterval(client: RPCServerClient): Promise<void> {
+    try {
+      const reply = (await client.call('ChangeConfiguration', {
+        key: 'MeterValueSampleInterval',
+        value: String(this.meterIntervalSeconds),
+      })) as Params
+      this.log.debug({ chargerId: client.identity, status: reply.status }, 'MeterValueSampleInterval configured')
+    } catch (error) {
+      this.log.warn({ err: error, chargerId: client.identity }, 'could not configure MeterValueSampleInterval')
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/** Receipt numbering and content: a Swedish simplified invoice (förenklad faktura). */
+import type { ReceiptLineView, ReceiptView } from '../views'
+import { assertMinorUnits, vatOf } from './money'
+import type { Cost, CostLine, Tariff } from './tariff'
+
+/** A receipt as issued: the view plus how much the hold cap took off the computed cost. */
+export type Receipt = ReceiptView & {
+  /** Cost above the captured amount because the session reached its hold; 0 normally. */
+  capReduction: number
+}
+
+const orgDigits = 10
+const sequenceWidth = 6
+
+/** The seller's org number digits, a dash, and the sequence padded to 6: '5591234567-000042'. */
+export function receiptNumber(orgNumber: string, sequence: number): string {
+  const org = orgNumber.replace(/\D/g, '')
+  if (org.length !== orgDigits) throw new RangeError(`org number must have ${orgDigits} digits, got '${orgNumber}'`)
+  if (!Number.isSafeInteger(sequence) || sequence < 1) {
+    throw new RangeError(`receipt sequence must be a positive integer, got ${String(sequence)}`)
+  }
+  return `${org}-${String(sequence).padStart(sequenceWidth, '0')}`
+}
+
+/**
+ * A receipt number as a person types or reads it out ('559123 4567 000042', '5591234567-42'):
+ * the canonical form, or null when it cannot be one.
+ */
+export function normalizeReceiptNumber(input: string): string | null {
+  if (input.length > 64) return null
+  const digits = input.replace(/\D/g, '')
+  if (digits.length <= orgDigits) return null
+  const sequence = Number(digits.slice(orgDigits).replace(/^0+/, '') || '0')
+  if (!Number.isSafeInteger(sequence) || sequence < 1) return null
+  return receiptNumber(digits.slice(0, orgDigits), sequence)
+}
+
+export interface ReceiptInput {
+  number: string
+  issuedAt: Date
+  sessionId: string
+  site: {
+    name: string
+    legalName: string
+    orgNumber: string
+    vatNumber: string
+    street: string
+    postalCode: string
+    city: string
+    country: string
+  }
+  charger: { id: string; connectorId: number; evseId: string }
+  startedAt: Date | null
+  stoppedAt: Date | null
+  energyWh: number
+  tariff: Tariff
+  cost: Cost
+  payment: {
+    method: 'card' | 'grant' | 'open'
+    card: { brand: string; last4: string } | null
+    holdAmount: number
+    captured: number
+    released: number
+    refunded: number
+  }
+  nothingCharged: boolean
+}
+
+/**
+ * The receipt's content. Its total is what was captured: when the hold capped the session, the
+ * lines keep the computed cost and `capReduction` says how much was not charged.
+ */
+export function buildReceipt(input: ReceiptInput): Receipt {
+  const { site, cost, payment } = input
+  assertMinorUnits(payment.captured, 'captured amount')
+  if (!input.nothingCharged && payment.captured > cost.total) {
+    throw new RangeError(`captured ${payment.captured} is more than the session cost ${cost.total}`)
+  }
+  const total = input.nothingCharged ? 0 : payment.captured
+  const vat = vatOf(total, input.tariff.vatRateBp)
+  const address = `${site.street}, ${site.postalCode} ${site.city}`
+  return {
+    number: input.number,
+    issuedAt: input.issuedAt.toISOString(),
+    kind: 'simplified_invoice',
+    seller: { legalName: site.legalName, orgNumber: site.orgNumber, vatNumber: site.vatNumber, address },
+    site: { name: site.name, address },
+    charger: { id: input.charger.id, connectorId: input.charger.connectorId, evseId: input.charger.evseId },
+    startedAt: input.startedAt?.toISOString() ?? null,
+    stoppedAt: input.stoppedAt?.toISOString() ?? null,
+    energyWh: input.energyWh,
+    energyKwh: formatKwh(input.energyWh),
+    currency: cost.currency,
+    lines: cost.lines.map((line) => receiptLine(line, input.nothingCharged)),
+    total,
+    vatRate: input.tariff.vatRateBp / 10_000,
+    vat,
+    net: total - vat,
+    payment: {
+      method: payment.method,
+      card: payment.card ? { brand: payment.card.brand, last4: payment.card.last4 } : null,
+      holdAmount: payment.holdAmount,
+      captured: payment.captured,
+      released: payment.released,
+      refunded: payment.refunded,
+    },
+    nothingCharged: input.nothingCharged,
+    sessionId: input.sessionId,
+    capReduction: input.nothingCharged ? 0 : cost.total - total,
+  }
+}
+
+function receiptLine(line: CostLine, nothingCharged: boolean): ReceiptLineView {
+  return {
+    type: line.type,
+    description: describe(line),
+    quantity: line.quantity,
+    unit: line.unit,
+    unitPrice: line.unitPrice,
+    amount: nothingCharged ? 0 : line.amount,
+  }
+}
+
+/** Plain English; the PWA translates by line type. */
+function describe(line: CostLine): string {
+  switch (line.type) {
+    case 'energy':
+      return `Energy ${formatKwh(line.quantity)} kWh`
+    case 'time':
+      return `Charging time ${formatDuration(line.quantity)}`
+    case 'session':
+      return 'Session fee'
+    case 'idle':
+      return `Idle fee ${formatDuration(line.quantity)}`
+  }
+}
+
+/** Wh as kWh with exactly three decimals, without going through floats: 12345 -> '12.345'. */
+export function formatKwh(energyWh: number): string {
+  if (!Number.isSafeInteger(energyWh) || energyWh < 0) throw new RangeError(`energy must be whole Wh, got ${String(energyWh)}`)
+  const kwh = Math.floor(energyWh / 1000)
+  const wh = energyWh % 1000
+  return `${kwh}.${String(wh).padStart(3, '0')}`
+}
+
+/** Seconds as '1 h 02 min 05 s', '12 min 30 s', '45 s'. */
+export function formatDuration(totalSeconds: number): string {
+  const hours = Math.floor(totalSeconds / 3600)
+  const minutes = Math.floor((totalSeconds % 3600) / 60)
+  const seconds = totalSeconds % 60
+  const pad = (n: number) => String(n).padStart(2, '0')
+  if (hours > 0) return `${hours} h ${pad(minutes)} min ${pad(seconds)} s`
+  if (minutes > 0) return `${minutes} min ${pad(seconds)} s`
+  return `${seconds} s`
+}

@@ -1,0 +1,76 @@
+/** Reads the configuration, opens storage, starts HTTP + OCPP on one port and the demo chargers. */
+import { chmodSync, existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import pino from 'pino'
+import { readEnv, type Env } from './env'
+import { openStore, type Store } from './store/db'
+import { seedDemo } from './store/seed'
+import { createPaymentProvider } from './payments'
+import { startSystem } from './system'
+import { demoFleetConfig, startSimFleet } from './sim/fleet'
+import { hashToken, newToken } from './secrets'
+
+const staticRoot = fileURLToPath(new URL('../dist', import.meta.url))
+
+async function main() {
+  const env = readEnv()
+  const logger = pino({ level: env.LOG_LEVEL })
+  const store = await openStoreOrExplain(env)
+  if (store.kind === 'pglite' && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
+
+  // The command line reaches a running server with this token (the embedded database allows one process).
+  const adminToken = newToken()
+  const adminTokenFile = join(env.DATA_DIR, 'admin.token')
+  if (store.kind === 'pglite') {
+    writeFileSync(adminTokenFile, JSON.stringify({ token: adminToken, port: env.PORT }))
+    chmodSync(adminTokenFile, 0o600)
+  }
+
+  const payments = createPaymentProvider(env, store.db)
+  const system = await startSystem({
+    store,
+    payments,
+    logger,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL,
+    startTimeoutSeconds: env.START_TIMEOUT_SECONDS,
+    meterIntervalSeconds: env.METER_INTERVAL_SECONDS,
+    staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
+    adminTokenHash: hashToken(adminToken),
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') throw new Error(`Port ${env.PORT} is already in use: stop the other program or set PORT.`)
+    if (error.code === 'EACCES') throw new Error(`Not allowed to listen on port ${env.PORT}: pick a port above 1024 with PORT.`)
+    throw error
+  })
+  logger.info(`Laddpunkt is running at ${env.PUBLIC_URL} (payments: ${payments.name}, storage: ${store.kind})`)
+
+  const fleet = env.SIM_CHARGERS
+    ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: demoFleetConfig(), logger: logger.child({ sim: true }) })
+    : null
+  if (fleet) logger.info(`simulated chargers connected: ${[...fleet.chargePoints.keys()].join(', ')} — try ${env.PUBLIC_URL}/c/DEMO-1`)
+
+  const shutdown = async () => {
+    logger.info('shutting down')
+    await fleet?.close()
+    await system.close()
+    await store.close()
+    process.exit(0)
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}
+
+async function openStoreOrExplain(env: Env): Promise<Store> {
+  try {
+    return await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: env.DATA_DIR })
+  } catch (error) {
+    throw new Error(`Cannot open the database: ${(error as Error).message}`)
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`laddpunkt: ${error.message}`)
+  process.exit(1)
+})

@@ -1,0 +1,65 @@
+import PDFDocument from 'pdfkit'
+import type { ReceiptView } from '../views'
+
+const lineNames: Record<ReceiptView['lines'][number]['type'], string> = {
+  energy: 'Energi / Energy',
+  time: 'Laddtid / Charging time',
+  session: 'Startavgift / Session fee',
+  idle: 'Blockeringsavgift / Idle fee',
+}
+
+/** The receipt as an A4 PDF, bilingual Swedish/English, as the seller's simplified invoice. */
+export function renderReceiptPdf(r: ReceiptView): Promise<Buffer> {
+  const money = (minor: number) =>
+    new Intl.NumberFormat('sv-SE', { style: 'currency', currency: r.currency }).format(minor / 100)
+  const when = (iso: string | null) =>
+    iso ? new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'Europe/Stockholm' }).format(new Date(iso)) : '–'
+
+  const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: `Kvitto ${r.number}`, Author: r.seller.legalName } })
+  const chunks: Buffer[] = []
+  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('end', () => resolve(Buffer.concat(chunks)))
+    doc.on('error', reject)
+  })
+
+  doc.font('Helvetica-Bold').fontSize(20).text('Kvitto / Receipt')
+  doc.font('Helvetica').fontSize(10).moveDown(0.3).text(`Nr ${r.number}   ·   ${when(r.issuedAt)}`)
+  doc.moveDown()
+  doc.font('Helvetica-Bold').text(r.seller.legalName)
+  doc.font('Helvetica').text(r.seller.address)
+  doc.text(`Org.nr ${r.seller.orgNumber}   ·   Momsreg.nr / VAT ${r.seller.vatNumber}`)
+  doc.moveDown()
+  doc.text(`Plats / Site: ${r.site.name}, ${r.site.address}`)
+  doc.text(`Laddare / Charger: ${r.charger.id}, uttag / connector ${r.charger.connectorId} (${r.charger.evseId})`)
+  doc.text(`Start: ${when(r.startedAt)}   Stopp / Stop: ${when(r.stoppedAt)}`)
+  doc.text(`Energi / Energy: ${r.energyKwh} kWh`)
+  doc.moveDown()
+
+  const table = (left: string, mid: string, right: string, bold = false) => {
+    const y = doc.y
+    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica')
+    doc.text(left, 56, y, { width: 230 })
+    doc.text(mid, 290, y, { width: 150 })
+    doc.text(right, 440, y, { width: 99, align: 'right' })
+    doc.moveDown(0.4)
+  }
+  for (const line of r.lines) {
+    const unit = line.type === 'energy' ? '/kWh' : line.type === 'session' ? '' : '/min'
+    table(lineNames[line.type], `${line.description} à ${money(line.unitPrice)}${unit}`, money(line.amount))
+  }
+  doc.moveTo(56, doc.y).lineTo(539, doc.y).stroke().moveDown(0.4)
+  table('Att betala / Total (inkl. moms)', '', money(r.total), true)
+  table(`Varav moms / VAT ${Math.round(r.vatRate * 100)} %`, '', money(r.vat))
+  table('Netto / Net', '', money(r.net))
+  doc.moveDown()
+  if (r.nothingCharged) doc.font('Helvetica-Bold').text('Inget debiterades / Nothing was charged.').font('Helvetica')
+  const p = r.payment
+  if (p.card) doc.text(`Kort / Card: ${p.card.brand.toUpperCase()} •••• ${p.card.last4}`)
+  if (p.method === 'card') {
+    doc.text(`Reserverat / Hold: ${money(p.holdAmount)}   Dragits / Captured: ${money(p.captured)}   Frigjort / Released: ${money(p.released)}`)
+  }
+  if (p.refunded > 0) doc.text(`Återbetalt / Refunded: ${money(p.refunded)}`)
+  doc.end()
+  return done
+}

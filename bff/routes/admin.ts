@@ -1,0 +1,30 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { AppContext } from '../app'
+import { AppError } from '../errors'
+import { tokenMatches } from '../secrets'
+import { provisionCharger } from '../chargers/provision'
+import { json } from './validation'
+
+const newCharger = z.object({
+  id: z.string().min(1).max(48),
+  siteId: z.string().min(1).max(64),
+  connectors: z.number().int().min(1).max(8),
+  maxPowerW: z.number().int().min(1000).max(1_000_000).optional(),
+  plug: z.string().min(1).max(20).optional(),
+  label: z.string().max(80).optional(),
+})
+
+/** Operator commands for the command line, guarded by the admin token the server writes at start. */
+export function adminRoutes(d: AppContext) {
+  return new Hono()
+    .use(async (c, next) => {
+      const header = c.req.header('authorization') ?? ''
+      const token = header.toLowerCase().startsWith('bearer ') ? header.slice(7) : ''
+      if (!d.adminTokenHash || !token || !tokenMatches(token, d.adminTokenHash)) {
+        throw new AppError(401, 'unauthorized', 'Admin token missing or wrong.')
+      }
+      await next()
+    })
+    .post('/chargers', json(newCharger), async (c) => c.json(await provisionCharger(d.db, c.req.valid('json'), d.publicUrl), 201))
+}

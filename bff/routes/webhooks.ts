@@ -1,0 +1,34 @@
+import { Hono } from 'hono'
+import { eq } from 'drizzle-orm'
+import type { AppContext } from '../app'
+import { AppError } from '../errors'
+import { PaymentError } from '../payments/provider'
+import { sessionEvents, sessions, webhookEvents } from '../store/schema'
+
+/**
+ * Stripe's events, signature checked on the raw body. Each event is handled once (replays are
+ * no-ops) and in any order: the handlers only move a session forward from what the provider
+ * reports now, never back.
+ */
+export function webhookRoutes(d: AppContext) {
+  return new Hono().post('/stripe', async (c) => {
+    const raw = await c.req.text()
+    let event
+    try {
+      event = await d.payments.parseWebhook(raw, c.req.header('stripe-signature'))
+    } catch (error) {
+      if (error instanceof PaymentError) throw new AppError(400, error.code, error.message)
+      throw error
+    }
+    const [fresh] = await d.db.insert(webhookEvents).values({ id: event.id, type: event.providerType }).onConflictDoNothing().returning()
+    if (!fresh || !event.holdId) return c.json({ received: true })
+    const [session] = await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId))
+    if (!session) return c.json({ received: true })
+    await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
+    // The driver's phone may lose signal right after paying: the hold itself is enough to start.
+    if (event.type === 'hold_placed' && session.state === 'pending') {
+      await d.sessions.authorize(session.id).catch((error) => d.logger.warn({ err: error, session: session.id }, 'start from webhook failed'))
+    }
+    return c.json({ received: true })
+  })
+}

@@ -1,0 +1,71 @@
+import { and, asc, eq, gte } from 'drizzle-orm'
+import type { Db } from '../store/db'
+import { connectors, meterSamples, sessions, sites } from '../store/schema'
+import { tariffView } from '../chargers/view'
+import type { Cost } from '../domain/tariff'
+import type { SessionView } from '../views'
+
+type SessionRow = typeof sessions.$inferSelect
+
+/** Power samples kept for the live curve: the last two hours at most. */
+const curveWindowMs = 2 * 60 * 60 * 1000
+
+/**
+ * The session snapshot without the receipt link, which depends on who asks (see withReceiptLink).
+ * Built once per change and shared by all live viewers.
+ */
+export async function sessionView(db: Db, s: SessionRow, cost: Cost): Promise<SessionView> {
+  const [place] = await db
+    .select({ evseId: connectors.evseId, siteName: sites.name })
+    .from(connectors)
+    .innerJoin(sites, eq(sites.id, s.siteId))
+    .where(and(eq(connectors.chargerId, s.chargerId), eq(connectors.connectorId, s.connectorId)))
+  const curve =
+    s.transactionId === null
+      ? []
+      : await db
+          .select({ at: meterSamples.at, powerW: meterSamples.powerW })
+          .from(meterSamples)
+          .where(and(eq(meterSamples.transactionId, s.transactionId), gte(meterSamples.at, new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs))))
+          .orderBy(asc(meterSamples.at))
+  const idle = s.tariff.components.find((c) => c.type === 'idle' && c.price > 0)
+  return {
+    id: s.id,
+    state: s.state,
+    chargerId: s.chargerId,
+    connectorId: s.connectorId,
+    evseId: place?.evseId ?? '',
+    siteName: place?.siteName ?? '',
+    method: s.method,
+    energyWh: s.energyWh,
+    powerW: s.powerW,
+    createdAt: s.createdAt.toISOString(),
+    startedAt: s.startedAt?.toISOString() ?? null,
+    stoppedAt: s.stoppedAt?.toISOString() ?? null,
+    unpluggedAt: s.unpluggedAt?.toISOString() ?? null,
+    stopReason: s.stopReason,
+    failureReason: s.failureReason,
+    startDeadline: s.state === 'starting' ? (s.startDeadline?.toISOString() ?? null) : null,
+    cost: { currency: cost.currency, total: cost.total, vat: cost.vat, lines: cost.lines },
+    hold: { amount: s.holdAmount, status: s.holdStatus, captured: s.capturedAmount, released: s.releasedAmount, refunded: s.refundedAmount },
+    idle:
+      idle && idle.type === 'idle'
+        ? {
+            graceEndsAt: s.stoppedAt ? new Date(s.stoppedAt.getTime() + idle.graceMinutes * 60_000).toISOString() : null,
+            pricePerMinute: idle.price,
+          }
+        : null,
+    tariff: tariffView(s.tariff, s.holdAmount),
+    card: s.cardBrand && s.cardLast4 ? { brand: s.cardBrand, last4: s.cardLast4 } : null,
+    receipt: s.receiptNumber ? { number: s.receiptNumber, url: '' } : null,
+    powerCurve: curve.filter((p) => p.powerW !== null).map((p) => [p.at.getTime(), p.powerW!] as [number, number]),
+    version: s.version,
+  }
+}
+
+/** Adds the receipt link for a viewer who holds the receipt token. */
+export function withReceiptLink(view: SessionView, publicUrl: string, receiptToken: string | null): SessionView {
+  if (!view.receipt) return view
+  const url = receiptToken ? `${publicUrl}/api/receipts/${encodeURIComponent(view.receipt.number)}?t=${receiptToken}` : ''
+  return { ...view, receipt: { number: view.receipt.number, url } }
+}

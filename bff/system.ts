@@ -1,0 +1,126 @@
+/**
+ * Puts the parts together: storage, payments, the OCPP central system, sessions, the HTTP app,
+ * all on one port. Used by bff/index.ts and by the tests, which start the real thing on port 0.
+ */
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import type { Logger } from 'pino'
+import { createApp, type Limits } from './app'
+import type { Store } from './store/db'
+import { LiveBus } from './live'
+import { OcppCentralSystem } from './charging/ocpp'
+import type { ChargerGateway, ChargerListener } from './charging/gateway'
+import type { PaymentProvider } from './payments/provider'
+import { SimulatedPayments } from './payments/simulated'
+import { Sessions } from './sessions/service'
+
+export interface SystemOptions {
+  store: Store
+  payments: PaymentProvider
+  logger: Logger
+  /** Base URL used in QR codes and receipt links; defaults to the address the server listens on. */
+  publicUrl?: string
+  port?: number
+  host?: string
+  clock?: () => Date
+  startTimeoutSeconds?: number
+  meterIntervalSeconds?: number
+  /** How often the session sweep runs (start timeouts, idle fees, retries); 0 turns it off (tests drive tick()). */
+  sweepSeconds?: number
+  limits?: Partial<Limits>
+  staticRoot?: string
+  adminTokenHash?: string
+}
+
+export interface System {
+  url: string
+  port: number
+  server: Server
+  app: ReturnType<typeof createApp>
+  central: OcppCentralSystem
+  sessions: Sessions
+  live: LiveBus
+  close(): Promise<void>
+}
+
+export async function startSystem(o: SystemOptions): Promise<System> {
+  const live = new LiveBus()
+  const meterIntervalSeconds = o.meterIntervalSeconds ?? 10
+  let central: OcppCentralSystem | undefined
+  // Sessions and the central system need each other: the gateway reaches the central system late.
+  const gateway: ChargerGateway = {
+    remoteStart: (id, request) => central!.remoteStart(id, request),
+    remoteStop: (id, transactionId) => central!.remoteStop(id, transactionId),
+    isOnline: (id) => central?.isOnline(id) ?? false,
+  }
+  const sessions = new Sessions({
+    db: o.store.db,
+    payments: o.payments,
+    chargers: gateway,
+    live,
+    logger: o.logger,
+    clock: o.clock,
+    startTimeoutSeconds: o.startTimeoutSeconds ?? 120,
+    meterIntervalSeconds,
+  })
+  const chargerChanged = (chargerId: string) => live.publish(`charger:${chargerId}`, chargerId)
+  const listener: ChargerListener = {
+    authorize: (e) => sessions.authorizeIdTag(e),
+    transactionStarted: (tx) => sessions.transactionStarted(tx),
+    meterValues: (tx, sample) => sessions.meterValues(tx, sample),
+    transactionStopped: (tx) => sessions.transactionStopped(tx),
+    connectorStatus: async (e) => {
+      chargerChanged(e.chargerId)
+      await sessions.connectorStatus(e)
+    },
+    chargerConnection: async (e) => {
+      chargerChanged(e.chargerId)
+      await sessions.chargerConnection(e)
+    },
+  }
+  central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
+
+  let publicUrl = o.publicUrl ?? ''
+  const app = createApp({
+    store: o.store,
+    payments: o.payments,
+    simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
+    sessions,
+    live,
+    logger: o.logger,
+    get publicUrl() {
+      return publicUrl
+    },
+    ocppReady: () => server.listening,
+    limits: o.limits,
+    staticRoot: o.staticRoot,
+    adminTokenHash: o.adminTokenHash,
+  })
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: o.host ?? '127.0.0.1' }, () => resolve(s as Server)) as Server
+    s.once('error', reject)
+  })
+  server.on('upgrade', central.handleUpgrade)
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
+  if (!publicUrl) publicUrl = url
+  if (o.sweepSeconds !== 0) sessions.startSweeping(o.sweepSeconds ?? 2)
+
+  return {
+    url,
+    port,
+    server,
+    app,
+    central: central,
+    sessions,
+    live,
+    async close() {
+      sessions.stopSweeping()
+      await central!.close()
+      server.closeAllConnections?.()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

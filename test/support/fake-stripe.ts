@@ -1,0 +1,352 @@
+/**
+ * A local fake of the part of Stripe's HTTP API that StripePayments uses, for driving the real
+ * `stripe` package in tests: manual-capture PaymentIntents, refunds, payment methods, idempotency
+ * keys, injected 5xx failures. Confirmation (what Stripe.js does in the browser) is a test control.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import Stripe from 'stripe'
+
+type Json = Record<string, unknown>
+
+export interface RecordedRequest {
+  method: string
+  path: string
+  idempotencyKey: string | null
+  params: Json
+}
+
+export interface FakeCard {
+  brand: string
+  last4: string
+  fingerprint: string
+}
+
+interface Intent {
+  id: string
+  object: 'payment_intent'
+  amount: number
+  amount_capturable: number
+  amount_received: number
+  currency: string
+  capture_method: string
+  client_secret: string
+  description: string | null
+  metadata: Json
+  status: string
+  payment_method: string | null
+  latest_charge: string | null
+  last_payment_error: Json | null
+  created: number
+}
+
+interface Charge {
+  id: string
+  object: 'charge'
+  amount: number
+  amount_captured: number
+  amount_refunded: number
+  captured: boolean
+  refunded: boolean
+  currency: string
+  payment_intent: string
+  payment_method: string
+  status: 'succeeded'
+  payment_method_details: {
+    type: 'card'
+    card: FakeCard & { capture_before: number; wallet: { type: string } | null }
+  }
+}
+
+interface PaymentMethod {
+  id: string
+  object: 'payment_method'
+  type: 'card'
+  card: FakeCard & { wallet: { type: string } | null }
+}
+
+interface Answer {
+  status: number
+  body: Json
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Json,
+  ) {
+    super(String(body.message))
+  }
+}
+
+const invalid = (code: string, message: string, extra: Json = {}) =>
+  new Refusal(400, { type: 'invalid_request_error', code, message, ...extra })
+
+export interface FakeStripe {
+  /** Every request, in order, as it arrived (retries included). */
+  requests: RecordedRequest[]
+  port: number
+  /** A `stripe` client pointed at this fake, with the SDK's retries on. */
+  client(): Stripe
+  /** As if Stripe.js confirmed the PaymentIntent with this card: the hold is placed. */
+  confirm(intentId: string, options: { card: FakeCard; wallet?: string }): void
+  /** As if the issuer declined the card at confirmation. */
+  decline(intentId: string, message: string, declineCode?: string): void
+  /** A payment method for a presented card (stop by card). */
+  addPaymentMethod(card: FakeCard, wallet?: string): string
+  /** The next `count` requests fail with `status` before being handled (default: a 500 API error). */
+  failNext(count: number, status?: number, error?: Json): void
+  intent(id: string): Intent | undefined
+  close(): Promise<void>
+}
+
+export async function startFakeStripe(): Promise<FakeStripe> {
+  const intents = new Map<string, Intent>()
+  const charges = new Map<string, Charge>()
+  const methods = new Map<string, PaymentMethod>()
+  const answered = new Map<string, { request: string; answer: Answer }>()
+  const requests: RecordedRequest[] = []
+  const failures: { status: number; error: Json }[] = []
+  const now = () => Math.floor(Date.now() / 1000)
+
+  function withExpansions(intent: Intent, expand: unknown): Json {
+    const wanted = Array.isArray(expand) ? expand : []
+    return {
+      ...intent,
+      latest_charge:
+        wanted.includes('latest_charge') && intent.latest_charge ? charges.get(intent.latest_charge) : intent.latest_charge,
+      payment_method:
+        wanted.includes('payment_method') && intent.payment_method ? methods.get(intent.payment_method) : intent.payment_method,
+    }
+  }
+
+  function intentOr404(id: string): Intent {
+    const intent = intents.get(id)
+    if (!intent) throw new Refusal(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${id}'` })
+    return intent
+  }
+
+  function handle(method: string, path: string, params: Json): Answer {
+    let match: RegExpMatchArray | null
+    if (method === 'POST' && path === '/v1/payment_intents') {
+      const amount = Number(params.amount)
+      if (!Number.isInteger(amount) || amount < 1) throw invalid('parameter_invalid_integer', 'Invalid integer: amount')
+      const id = `pi_${randomId()}`
+      const intent: Intent = {
+        id,
+        object: 'payment_intent',
+        amount,
+        amount_capturable: 0,
+        amount_received: 0,
+        currency: String(params.currency),
+        capture_method: String(params.capture_method ?? 'automatic_async'),
+        client_secret: `${id}_secret_${randomId()}`,
+        description: (params.description as string) ?? null,
+        metadata: (params.metadata as Json) ?? {},
+        status: 'requires_payment_method',
+        payment_method: null,
+        latest_charge: null,
+        last_payment_error: null,
+        created: now(),
+      }
+      intents.set(id, intent)
+      return { status: 200, body: withExpansions(intent, params.expand) }
+    }
+    if (method === 'GET' && (match = path.match(/^\/v1\/payment_intents\/([^/]+)$/))) {
+      return { status: 200, body: withExpansions(intentOr404(match[1]), params.expand) }
+    }
+    if (method === 'POST' && (match = path.match(/^\/v1\/payment_intents\/([^/]+)\/capture$/))) {
+      const intent = intentOr404(match[1])
+      if (intent.status !== 'requires_capture') {
+        throw invalid(
+          'payment_intent_unexpected_state',
+          `This PaymentIntent could not be captured because it has a status of ${intent.status}.`,
+          { payment_intent: intent },
+        )
+      }
+      const amount = params.amount_to_capture === undefined ? intent.amount_capturable : Number(params.amount_to_capture)
+      if (amount > intent.amount_capturable) {
+        throw invalid('amount_too_large', `The amount to capture (${amount}) is greater than the amount capturable (${intent.amount_capturable}).`)
+      }
+      const charge = charges.get(intent.latest_charge!)!
+      Object.assign(charge, { amount_captured: amount, captured: true })
+      Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 })
+      return { status: 200, body: withExpansions(intent, params.expand) }
+    }
+    if (method === 'POST' && (match = path.match(/^\/v1\/payment_intents\/([^/]+)\/cancel$/))) {
+      const intent = intentOr404(match[1])
+      if (['canceled', 'succeeded', 'processing'].includes(intent.status)) {
+        throw invalid(
+          'payment_intent_unexpected_state',
+          `You cannot cancel this PaymentIntent because it has a status of ${intent.status}.`,
+          { payment_intent: intent },
+        )
+      }
+      Object.assign(intent, { status: 'canceled', amount_capturable: 0 })
+      return { status: 200, body: withExpansions(intent, params.expand) }
+    }
+    if (method === 'POST' && path === '/v1/refunds') {
+      const intent = intentOr404(String(params.payment_intent))
+      const charge = intent.latest_charge ? charges.get(intent.latest_charge) : undefined
+      if (intent.status !== 'succeeded' || !charge) {
+        throw invalid('charge_not_captured', `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`)
+      }
+      const left = charge.amount_captured - charge.amount_refunded
+      const amount = params.amount === undefined ? left : Number(params.amount)
+      if (amount > left) {
+        throw invalid('amount_too_large', `Refund amount (${amount}) is greater than unrefunded amount on charge (${left})`)
+      }
+      charge.amount_refunded += amount
+      charge.refunded = charge.amount_refunded === charge.amount_captured
+      return {
+        status: 200,
+        body: { id: `re_${randomId()}`, object: 'refund', amount, charge: charge.id, payment_intent: intent.id, status: 'succeeded' },
+      }
+    }
+    if (method === 'GET' && (match = path.match(/^\/v1\/payment_methods\/([^/]+)$/))) {
+      const found = methods.get(match[1])
+      if (!found) throw new Refusal(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` })
+      return { status: 200, body: { ...found } }
+    }
+    throw new Refusal(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` })
+  }
+
+  /** Stripe replays a key's first answer; other parameters under the same key are refused. */
+  function answer(method: string, path: string, key: string | null, params: Json): Answer {
+    const request = JSON.stringify({ method, path, params })
+    const seen = key ? answered.get(key) : undefined
+    if (seen) {
+      if (seen.request === request) return seen.answer
+      return {
+        status: 400,
+        body: {
+          error: {
+            type: 'idempotency_error',
+            message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+          },
+        },
+      }
+    }
+    let result: Answer
+    try {
+      result = handle(method, path, params)
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error
+      result = { status: error.status, body: { error: error.body } }
+    }
+    if (key && method === 'POST') answered.set(key, { request, answer: result })
+    return result
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const url = new URL(req.url ?? '/', 'http://fake')
+    const method = req.method ?? 'GET'
+    const form = method === 'GET' ? url.search.slice(1) : Buffer.concat(chunks).toString('utf8')
+    const params = parseForm(form)
+    const key = (req.headers['idempotency-key'] as string | undefined) ?? null
+    requests.push({ method, path: url.pathname, idempotencyKey: key, params })
+    const send = ({ status, body }: Answer) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${randomId()}` })
+      res.end(JSON.stringify(body))
+    }
+    if (!req.headers.authorization?.startsWith('Bearer sk_')) {
+      return send({ status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } })
+    }
+    const failure = failures.shift()
+    if (failure) return send({ status: failure.status, body: { error: failure.error } })
+    send(answer(method, url.pathname, key, params))
+  }
+
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: Error) => {
+      res.writeHead(500, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ error: { type: 'api_error', message: error.message } }))
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as AddressInfo).port
+
+  function addPaymentMethod(card: FakeCard, wallet?: string): string {
+    const id = `pm_${randomId()}`
+    methods.set(id, { id, object: 'payment_method', type: 'card', card: { ...card, wallet: wallet ? { type: wallet } : null } })
+    return id
+  }
+
+  return {
+    requests,
+    port,
+    client: () =>
+      new Stripe('sk_test_fake', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 2 }),
+    confirm(intentId, { card, wallet }) {
+      const intent = intentOr404(intentId)
+      const paymentMethod = addPaymentMethod(card, wallet)
+      const id = `ch_${randomId()}`
+      charges.set(id, {
+        id,
+        object: 'charge',
+        amount: intent.amount,
+        amount_captured: 0,
+        amount_refunded: 0,
+        captured: false,
+        refunded: false,
+        currency: intent.currency,
+        payment_intent: intent.id,
+        payment_method: paymentMethod,
+        status: 'succeeded',
+        payment_method_details: {
+          type: 'card',
+          card: { ...card, capture_before: now() + 7 * 24 * 3600, wallet: wallet ? { type: wallet } : null },
+        },
+      })
+      Object.assign(intent, {
+        status: 'requires_capture',
+        amount_capturable: intent.amount,
+        payment_method: paymentMethod,
+        latest_charge: id,
+        last_payment_error: null,
+      })
+    },
+    decline(intentId, message, declineCode = 'generic_decline') {
+      Object.assign(intentOr404(intentId), {
+        status: 'requires_payment_method',
+        last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: declineCode, message },
+      })
+    },
+    addPaymentMethod,
+    failNext(count, status = 500, error = { type: 'api_error', message: 'Something went wrong on our end.' }) {
+      for (let i = 0; i < count; i++) failures.push({ status, error })
+    },
+    intent: (id) => intents.get(id),
+    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  }
+}
+
+function randomId(): string {
+  return randomBytes(12).toString('hex')
+}
+
+/** Stripe's form encoding: `a[b]=c`, `list[0]=x`; numeric keys become arrays. */
+export function parseForm(body: string): Json {
+  const root: Json = {}
+  for (const [name, value] of new URLSearchParams(body)) {
+    const keys = name.split(/\[|\]\[|\]/).filter((part, i) => i === 0 || part !== '')
+    let node = root
+    keys.forEach((key, i) => {
+      if (i === keys.length - 1) node[key] = value
+      else node = (node[key] ??= {}) as Json
+    })
+  }
+  return arraysFromIndexes(root) as Json
+}
+
+function arraysFromIndexes(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const entries = Object.entries(value as Json).map(([k, v]) => [k, arraysFromIndexes(v)] as const)
+  if (entries.length > 0 && entries.every(([k]) => /^\d+$/.test(k))) {
+    return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => v)
+  }
+  return Object.fromEntries(entries)
+}
