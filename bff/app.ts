@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps) {
 
   const app = new Hono()
     .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
-    .use('/api/*', csrf(), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
+    .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
     .route('/', healthRoutes(ctx))
     .get('/api/config', (c) => c.json({ payments: deps.payments.publicConfig(), publicUrl: deps.publicUrl }))
     .route('/api/chargers', chargerRoutes(ctx))

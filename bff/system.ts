@@ -81,31 +81,30 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   }
   central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
 
-  let publicUrl = o.publicUrl ?? ''
-  const app = createApp({
+  // Listen first (requests wait for the app), so the public URL can default to the real port.
+  let app: ReturnType<typeof createApp> | undefined
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: (request, env) => app!.fetch(request, env), port: o.port ?? 0, hostname: o.host ?? '127.0.0.1' }, () =>
+      resolve(s as Server),
+    ) as Server
+    s.once('error', reject)
+  })
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
+  app = createApp({
     store: o.store,
     payments: o.payments,
     simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
     sessions,
     live,
     logger: o.logger,
-    get publicUrl() {
-      return publicUrl
-    },
+    publicUrl: o.publicUrl ?? url,
     ocppReady: () => server.listening,
     limits: o.limits,
     staticRoot: o.staticRoot,
     adminTokenHash: o.adminTokenHash,
   })
-
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: o.port ?? 0, hostname: o.host ?? '127.0.0.1' }, () => resolve(s as Server)) as Server
-    s.once('error', reject)
-  })
   server.on('upgrade', central.handleUpgrade)
-  const port = (server.address() as AddressInfo).port
-  const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
-  if (!publicUrl) publicUrl = url
   if (o.sweepSeconds !== 0) sessions.startSweeping(o.sweepSeconds ?? 2)
 
   return {

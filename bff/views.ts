@@ -138,6 +138,8 @@ export interface ReceiptView {
     released: number
     refunded: number
   }
+  /** Cost above the captured amount because the session reached its hold; 0 normally. */
+  capReduction: number
   /** Set when nothing was charged (zero energy, or under the provider's minimum). */
   nothingCharged: boolean
   sessionId: string

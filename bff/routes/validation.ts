@@ -9,7 +9,7 @@ import type { z } from 'zod'
 type Issue = { path: readonly PropertyKey[]; message: string }
 
 /** The first issue, named by its path: "card.number: Too small". */
-export function describeIssue(issue: Issue | undefined): string {
+function describeIssue(issue: Issue | undefined): string {
   if (!issue) return 'Invalid request'
   const path = issue.path.map(String).join('.')
   return path ? `${path}: ${issue.message}` : issue.message

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readEnv } from '../../bff/env'
+import { createPaymentProvider } from '../../bff/payments/index'
 import { PaymentError } from '../../bff/payments/provider'
 import { SimulatedPayments } from '../../bff/payments/simulated'
+import { StripePayments } from '../../bff/payments/stripe'
 import { minimumCharge } from '../../bff/payments/minimums'
 import type { Store } from '../../bff/store/db'
 import { simulatedPayments } from '../../bff/store/schema'
@@ -359,5 +362,24 @@ describe('SimulatedPayments odds and ends', () => {
     expect(await refusal(payments.parseWebhook())).toBe('not_supported')
     expect(payments.publicConfig()).toEqual({ provider: 'simulated' })
     expect(payments.name).toBe('simulated')
+  })
+})
+
+describe('createPaymentProvider', () => {
+  it('runs the simulated provider without Stripe keys', () => {
+    const provider = createPaymentProvider(readEnv({ NODE_ENV: 'test' }), store.db)
+    expect(provider).toBeInstanceOf(SimulatedPayments)
+  })
+
+  it('runs Stripe when its keys are set', () => {
+    const env = readEnv({
+      NODE_ENV: 'production',
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    })
+    const provider = createPaymentProvider(env, store.db)
+    expect(provider).toBeInstanceOf(StripePayments)
+    expect(provider.publicConfig()).toEqual({ provider: 'stripe', publishableKey: 'pk_test_x' })
   })
 })

@@ -97,7 +97,6 @@ export interface FakeStripe {
   addPaymentMethod(card: FakeCard, wallet?: string): string
   /** The next `count` requests fail with `status` before being handled (default: a 500 API error). */
   failNext(count: number, status?: number, error?: Json): void
-  intent(id: string): Intent | undefined
   close(): Promise<void>
 }
 
@@ -319,7 +318,6 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     failNext(count, status = 500, error = { type: 'api_error', message: 'Something went wrong on our end.' }) {
       for (let i = 0; i < count; i++) failures.push({ status, error })
     },
-    intent: (id) => intents.get(id),
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
   }
 }

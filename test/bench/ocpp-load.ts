@@ -1,0 +1,213 @@
+/**
+ * Load on the OCPP central system: N chargers connected at once, MeterValues at a fixed total rate,
+ * round-trip latency measured at the charger (call -> result). The central system and in-memory
+ * PGlite run in this process; the chargers run in a forked child process (raw `ws` sockets speaking
+ * OCPP-J frames) so that their work does not count against the server.
+ *
+ *   npx tsx test/bench/ocpp-load.ts [chargers] [meterValuesPerSecond] [seconds]
+ */
+import { fork } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import pino from 'pino'
+import WebSocket from 'ws'
+import type { ChargerListener } from '../../bff/charging/gateway'
+import { OcppCentralSystem } from '../../bff/charging/ocpp'
+import { hashPassword } from '../../bff/secrets'
+import { openStore } from '../../bff/store/db'
+import { chargers, connectors, tariffs } from '../../bff/store/schema'
+import { seedDemo } from '../../bff/store/seed'
+
+export interface OcppLoadResult {
+  connected: number
+  messagesPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  rssMb: number
+}
+
+interface ClientJob {
+  endpoint: string
+  ids: string[]
+  password: string
+  meterValuesPerSecond: number
+  seconds: number
+}
+
+interface ClientReport {
+  connected: number
+  connectSeconds: number
+  sent: number
+  answered: number
+  failed: number
+  latenciesMs: number[]
+}
+
+const clientFlag = '--ocpp-load-clients'
+const password = 'bench-charger-password'
+
+const noopListener: ChargerListener = {
+  authorize: async () => 'Accepted',
+  transactionStarted: async () => {},
+  meterValues: async () => {},
+  transactionStopped: async () => {},
+  connectorStatus: async () => {},
+  chargerConnection: async () => {},
+}
+
+export async function benchOcppLoad(opts: { chargers: number; meterValuesPerSecond: number; seconds: number }): Promise<OcppLoadResult> {
+  const store = await openStore({ memory: true })
+  await seedDemo(store.db)
+  const [tariff] = await store.db.select().from(tariffs).limit(1)
+  const passwordHash = await hashPassword(password) // one hash for all: the bench is not about scrypt at rest
+  const ids = Array.from({ length: opts.chargers }, (_, i) => `LOAD-${i + 1}`)
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500)
+    await store.db.insert(chargers).values(chunk.map((id) => ({ id, siteId: 'demo', tariffId: tariff.id, passwordHash })))
+    await store.db
+      .insert(connectors)
+      .values(chunk.map((id) => ({ chargerId: id, connectorId: 1, evseId: `SE*BEN*E${id}*1`, plug: 'Type2', maxPowerW: 11_000 })))
+  }
+
+  const central = new OcppCentralSystem({ db: store.db, listener: noopListener, logger: pino({ level: 'silent' }), meterIntervalSeconds: 10 })
+  const server = http.createServer((_req, res) => res.writeHead(404).end())
+  server.on('upgrade', central.handleUpgrade)
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const endpoint = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ocpp`
+
+  let peakRss = process.memoryUsage().rss
+  const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
+  try {
+    const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
+    const job: ClientJob = { endpoint, ids, password, meterValuesPerSecond: opts.meterValuesPerSecond, seconds: opts.seconds }
+    child.send(job)
+    const [report] = (await once(child, 'message')) as [ClientReport]
+    child.kill()
+    const sorted = report.latenciesMs.sort((a, b) => a - b)
+    const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN)
+    console.error(
+      `[ocpp-load] connected ${report.connected}/${opts.chargers} in ${report.connectSeconds.toFixed(1)} s; ` +
+        `MeterValues sent ${report.sent}, answered ${report.answered}, failed ${report.failed}; server saw ${central.connectedCount()} online`,
+    )
+    return {
+      connected: report.connected,
+      messagesPerSecond: round(report.answered / opts.seconds),
+      p50Ms: pct(50),
+      p99Ms: pct(99),
+      rssMb: Math.round(peakRss / 1024 / 1024),
+    }
+  } finally {
+    clearInterval(rssSampler)
+    await central.close()
+    server.close()
+    await store.close()
+  }
+}
+
+const round = (n: number) => Math.round(n * 100) / 100
+
+/** Child side: plain WebSockets speaking OCPP-J, as light as a charger can be. */
+async function runClients(job: ClientJob): Promise<ClientReport> {
+  const pending = new Map<string, { sentAt: number; resolve: (result: any) => void; reject: (e: Error) => void }>()
+  let nextId = 0
+  const call = (ws: WebSocket, action: string, params: object): Promise<any> =>
+    new Promise((resolve, reject) => {
+      const id = String(++nextId)
+      pending.set(id, { sentAt: performance.now(), resolve, reject })
+      ws.send(JSON.stringify([2, id, action, params]))
+    })
+  const onFrame = (ws: WebSocket, data: WebSocket.RawData) => {
+    const [type, id, a, b] = JSON.parse(data.toString())
+    if (type === 2) return ws.send(JSON.stringify([3, id, { status: 'Accepted' }])) // ChangeConfiguration
+    const call = pending.get(id)
+    if (!call) return
+    pending.delete(id)
+    if (type === 3) call.resolve(a)
+    else call.reject(new Error(`${a}: ${b}`))
+  }
+
+  const connectStart = performance.now()
+  const sockets: Array<{ ws: WebSocket; transactionId: number; energyWh: number }> = []
+  const connectOne = async (id: string) => {
+    const ws = new WebSocket(`${job.endpoint}/${id}`, ['ocpp1.6'], {
+      headers: { authorization: `Basic ${Buffer.from(`${id}:${job.password}`).toString('base64')}` },
+      perMessageDeflate: false,
+    })
+    ws.on('message', (data) => onFrame(ws, data))
+    ws.on('error', () => {})
+    await once(ws, 'open')
+    await call(ws, 'BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Load' })
+    const energyWh = 1_000_000
+    const started = await call(ws, 'StartTransaction', { connectorId: 1, idTag: 'LP-BENCH', meterStart: energyWh, timestamp: new Date().toISOString() })
+    sockets.push({ ws, transactionId: started.transactionId, energyWh })
+  }
+  const queue = [...job.ids]
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      for (let id = queue.shift(); id; id = queue.shift()) await connectOne(id).catch(() => {})
+    }),
+  )
+  const connectSeconds = (performance.now() - connectStart) / 1000
+
+  // Round-robin over the chargers so the total rate is meterValuesPerSecond.
+  const latenciesMs: number[] = []
+  let sent = 0
+  let failed = 0
+  let cursor = 0
+  const tickMs = 10
+  const perTick = (job.meterValuesPerSecond * tickMs) / 1000
+  let credit = 0
+  const inFlight: Promise<void>[] = []
+  const begin = performance.now()
+  while (performance.now() - begin < job.seconds * 1000 && sockets.length > 0) {
+    credit += perTick
+    for (; credit >= 1; credit--) {
+      const s = sockets[cursor++ % sockets.length]
+      s.energyWh += 30
+      const t0 = performance.now()
+      sent++
+      inFlight.push(
+        call(s.ws, 'MeterValues', {
+          connectorId: 1,
+          transactionId: s.transactionId,
+          meterValue: [{
+            timestamp: new Date().toISOString(),
+            sampledValue: [
+              { value: String(s.energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
+              { value: '10900', measurand: 'Power.Active.Import', unit: 'W', context: 'Sample.Periodic' },
+            ],
+          }],
+        }).then(
+          () => void latenciesMs.push(performance.now() - t0),
+          () => void failed++,
+        ),
+      )
+    }
+    await new Promise((r) => setTimeout(r, tickMs))
+  }
+  await Promise.race([Promise.allSettled(inFlight), new Promise((r) => setTimeout(r, 5_000))])
+  for (const s of sockets) s.ws.terminate()
+  return { connected: sockets.length, connectSeconds, sent, answered: latenciesMs.length, failed, latenciesMs }
+}
+
+if (process.argv.includes(clientFlag)) {
+  process.once('message', (job: ClientJob) => {
+    runClients(job).then(
+      (report) => process.send!(report, () => process.exit(0)),
+      (error) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  })
+} else if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [chargerCount = 2000, rate = 400, seconds = 20] = process.argv.slice(2).map(Number)
+  benchOcppLoad({ chargers: chargerCount, meterValuesPerSecond: rate, seconds }).then((result) => {
+    console.log(JSON.stringify(result))
+    const met = result.p99Ms < 50 && result.rssMb < 400 && result.connected === chargerCount
+    console.log(`target (all connected, p99 < 50 ms, RSS < 400 MB): ${met ? 'met' : 'NOT met'}`)
+  })
+}

@@ -1,0 +1,109 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { ReceiptView } from '../../bff/views'
+import { apiError, arrivedAt, json, mountAt, plain, stubEventSource, stubFetch } from './harness'
+import { charger } from './fixtures'
+import { chargerRouteFor } from '../../web/scan/charger-route'
+import { receiptRoute } from '../../web/api/receipts'
+
+beforeEach(() => {
+  localStorage.clear()
+  stubEventSource()
+})
+afterEach(() => {
+  vi.unstubAllGlobals()
+  document.body.innerHTML = ''
+})
+
+const receipt = (overrides: Partial<ReceiptView> = {}): ReceiptView => ({
+  number: 'LP-2026-000123',
+  issuedAt: '2026-01-10T11:00:00Z',
+  kind: 'simplified_invoice',
+  seller: { legalName: 'Laddpunkt Demo AB', orgNumber: '559123-4567', vatNumber: 'SE559123456701', address: 'Sveavägen 44, 111 34 Stockholm' },
+  site: { name: 'Demo Garage', address: 'Sveavägen 44, 111 34 Stockholm' },
+  charger: { id: 'DEMO-1', connectorId: 1, evseId: 'SE*LDP*EDEMO1*1' },
+  startedAt: '2026-01-10T10:00:00Z',
+  stoppedAt: '2026-01-10T10:30:00Z',
+  energyWh: 10_000,
+  energyKwh: '10.000',
+  currency: 'SEK',
+  lines: [{ type: 'energy', description: 'Electricity', quantity: 10_000, unit: 'Wh', unitPrice: 495, amount: 4_950 }],
+  total: 4_950,
+  vatRate: 0.25,
+  vat: 990,
+  net: 3_960,
+  payment: { method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000, captured: 4_950, released: 25_050, refunded: 0 },
+  capReduction: 0,
+  nothingCharged: false,
+  sessionId: 'ses_1',
+  ...overrides,
+})
+
+describe('receipt page', () => {
+  it('fetches with the token from the link and shows seller, lines, VAT, card and release', async () => {
+    const calls = stubFetch(() => json(receipt()))
+    const { wrapper } = await mountAt('/r/LP-2026-000123?t=rt_abc')
+    expect(calls[0].path).toBe('/api/receipts/LP-2026-000123?t=rt_abc')
+    const body = plain(wrapper.text())
+    for (const expected of ['Laddpunkt Demo AB', '559123-4567', 'SE559123456701', 'SE*LDP*EDEMO1*1', 'visa ending 4242']) {
+      expect(body).toContain(expected)
+    }
+    expect(wrapper.find('[data-test=energy]').text()).toBe('10.000 kWh')
+    expect(plain(wrapper.find('[data-line=energy] [data-test=line-detail]').text())).toBe('10.000 kWh × SEK 4.95/kWh')
+    expect(plain(wrapper.find('[data-line=energy] [data-test=line-amount]').text())).toBe('SEK 49.50')
+    expect(plain(wrapper.find('[data-test=total]').text())).toBe('SEK 49.50')
+    expect(plain(wrapper.find('[data-test=vat]').text())).toBe('SEK 9.90')
+    expect(plain(wrapper.find('[data-test=released]').text())).toBe('SEK 250.50')
+    expect(body).toContain('Electricity')
+    expect(wrapper.find('a[download]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc')
+    expect(wrapper.find('[data-test=nothing-charged]').exists()).toBe(false)
+  })
+
+  it('says when nothing was charged', async () => {
+    stubFetch(() => json(receipt({ total: 0, vat: 0, net: 0, lines: [], nothingCharged: true })))
+    const { wrapper } = await mountAt('/r/LP-2026-000124?t=x')
+    expect(wrapper.find('[data-test=nothing-charged]').text()).toBe('Nothing was charged.')
+  })
+
+  it('reads the receipt number and token out of a session’s receipt URL', () => {
+    expect(receiptRoute('http://localhost:8080/api/receipts/LP-2026-000123?t=rt_abc')).toEqual({ number: 'LP-2026-000123', token: 'rt_abc' })
+  })
+})
+
+describe('scanning', () => {
+  const origin = 'https://laddpunkt.example'
+
+  it('opens our own QR URLs directly and hands anything else to the BFF to resolve', () => {
+    expect(chargerRouteFor('https://laddpunkt.example/c/DEMO-1', origin)).toBe('/c/DEMO-1')
+    expect(chargerRouteFor(' DEMO-1 ', origin)).toBe('/c/DEMO-1')
+    expect(chargerRouteFor('SE*LDP*EDEMO1*1', origin)).toBe(`/c/${encodeURIComponent('SE*LDP*EDEMO1*1')}`)
+    expect(chargerRouteFor('https://other.example/c/X', origin)).toBe(`/c/${encodeURIComponent('https://other.example/c/X')}`)
+    expect(chargerRouteFor('   ', origin)).toBeNull()
+  })
+
+  it('opens the charger typed into the manual field', async () => {
+    stubFetch(() => json(charger()))
+    const { wrapper, router } = await mountAt('/')
+    await wrapper.find('#charger-code').setValue('DEMO-1')
+    await wrapper.find('form.manual').trigger('submit')
+    await arrivedAt(router, '/c/DEMO-1')
+    expect(wrapper.find('[data-connector]').exists()).toBe(true)
+  })
+})
+
+describe('QR print page', () => {
+  it('shows one card per charger with its QR image, id, label and EVSE ids', async () => {
+    stubFetch((call) =>
+      call.path === '/api/sites/demo'
+        ? json({ site: charger().site, chargers: [charger(), charger({ id: 'DEMO-2', label: 'Plats 3–4' })] })
+        : apiError(404, 'not_found', 'x'),
+    )
+    const { wrapper } = await mountAt('/sites/demo/qr')
+    const cards = wrapper.findAll('[data-test=qr-card]')
+    expect(cards).toHaveLength(2)
+    expect(cards[1].find('img').attributes('src')).toBe('/api/chargers/DEMO-2/qr.svg')
+    expect(cards[1].find('img').attributes('alt')).toBe('QR code for charger DEMO-2')
+    expect(plain(cards[0].text())).toContain('SE*LDP*EDEMO1*1, SE*LDP*EDEMO1*2')
+    expect(cards[0].findAll('[data-price]')).toHaveLength(4)
+  })
+})

@@ -1,0 +1,153 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import type { SessionView } from '../../bff/views'
+import { ApiError } from '../api/http'
+import { cancelSession, fetchSession, stopSession, watchSession } from '../api/sessions'
+import { storageKeys } from '../storage-keys'
+
+/** A session started on this device: the stop token lives only here (and as a hash in the BFF). */
+export interface DeviceSession {
+  sessionId: string
+  stopToken: string
+  chargerId: string
+  connectorId: number
+  createdAt: string
+  /** Last known snapshot, so history shows something offline. */
+  state?: SessionView['state']
+  siteName?: string
+  total?: number
+  currency?: string
+  receiptUrl?: string | null
+  updatedAt?: string
+}
+
+export const finalStates: ReadonlySet<SessionView['state']> = new Set(['completed', 'failed', 'cancelled'])
+
+/** Sessions older than this no longer reopen by themselves when the app starts. */
+const reopenWindowMs = 2 * 24 * 60 * 60 * 1000
+
+export function readDeviceHistory(storage: Pick<Storage, 'getItem'>): DeviceSession[] {
+  try {
+    const parsed: unknown = JSON.parse(storage.getItem(storageKeys.deviceHistory) ?? '[]')
+    return Array.isArray(parsed) ? (parsed as DeviceSession[]).filter((s) => s && typeof s.sessionId === 'string') : []
+  } catch {
+    return []
+  }
+}
+
+/** The session to reopen at app start: not final and started within the last two days. */
+export function runningDeviceSession(history: DeviceSession[], now: number): DeviceSession | null {
+  return (
+    history.find(
+      (s) => !(s.state && finalStates.has(s.state)) && now - Date.parse(s.createdAt) < reopenWindowMs,
+    ) ?? null
+  )
+}
+
+export const useSessionStore = defineStore('session', () => {
+  const history = ref<DeviceSession[]>(readDeviceHistory(localStorage))
+  /** The session on the live page. */
+  const live = ref<SessionView | null>(null)
+  const connected = ref(false)
+  /** When the last snapshot arrived (epoch ms): shows the age of the data when the connection drops. */
+  const receivedAt = ref<number | null>(null)
+  const error = ref<ApiError | null>(null)
+  const stopping = ref(false)
+  let unwatch: (() => void) | null = null
+
+  const sorted = computed(() => [...history.value].sort((a, b) => b.createdAt.localeCompare(a.createdAt)))
+  const running = computed(() => runningDeviceSession(sorted.value, Date.now()))
+
+  function save() {
+    localStorage.setItem(storageKeys.deviceHistory, JSON.stringify(history.value))
+  }
+
+  const find = (sessionId: string) => history.value.find((s) => s.sessionId === sessionId) ?? null
+
+  /** Saved before the card is confirmed, so a reload mid-payment still finds (and can stop) the session. */
+  function remember(entry: DeviceSession) {
+    history.value = [entry, ...history.value.filter((s) => s.sessionId !== entry.sessionId)]
+    save()
+  }
+
+  function record(snapshot: SessionView) {
+    const entry = find(snapshot.id)
+    if (!entry) return
+    Object.assign(entry, {
+      state: snapshot.state,
+      siteName: snapshot.siteName,
+      total: snapshot.cost.total,
+      currency: snapshot.cost.currency,
+      receiptUrl: snapshot.receipt?.url ?? null,
+      updatedAt: new Date().toISOString(),
+    })
+    save()
+  }
+
+  function accept(snapshot: SessionView) {
+    if (live.value && live.value.id === snapshot.id && live.value.version > snapshot.version) return
+    live.value = snapshot
+    receivedAt.value = Date.now()
+    record(snapshot)
+  }
+
+  /** Shows a session live. Without a stop token from this device there is nothing to open. */
+  async function open(sessionId: string) {
+    close()
+    live.value = null
+    error.value = null
+    const entry = find(sessionId)
+    if (!entry) return
+    try {
+      const snapshot = await fetchSession(sessionId, entry.stopToken)
+      accept(snapshot)
+      if (finalStates.has(snapshot.state)) return
+    } catch (e) {
+      error.value = e instanceof ApiError ? e : new ApiError('unknown', String(e), 0)
+    }
+    unwatch = watchSession(sessionId, entry.stopToken, {
+      onData: (snapshot) => {
+        accept(snapshot)
+        if (finalStates.has(snapshot.state)) close()
+      },
+      onOpen: () => (connected.value = true),
+      onDrop: () => (connected.value = false),
+    })
+  }
+
+  function close() {
+    unwatch?.()
+    unwatch = null
+    connected.value = false
+  }
+
+  async function act(action: typeof stopSession) {
+    const entry = live.value && find(live.value.id)
+    if (!entry || stopping.value) return
+    stopping.value = true
+    error.value = null
+    try {
+      accept((await action(entry.sessionId, entry.stopToken)).session)
+    } catch (e) {
+      error.value = e instanceof ApiError ? e : new ApiError('unknown', String(e), 0)
+    } finally {
+      stopping.value = false
+    }
+  }
+
+  const stop = () => act(stopSession)
+  /** Before charging has begun: gives up and releases the hold. */
+  const cancel = () => act(cancelSession)
+
+  /** Refreshes the sessions on this device that were still running when last seen. */
+  async function refreshHistory() {
+    const open = history.value.filter((s) => !(s.state && finalStates.has(s.state)))
+    await Promise.all(
+      open.map((s) =>
+        fetchSession(s.sessionId, s.stopToken).then(record, () => undefined),
+      ),
+    )
+  }
+
+  return { history, sorted, running, live, connected, receivedAt, error, stopping, find, remember, record, open, close, stop, cancel, refreshHistory }
+})
