@@ -105,8 +105,8 @@ function servePwa(app: Hono, root: string) {
   const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : null)
   const isApi = (path: string) => /^\/(api|webhooks|ocpp)(\/|$)/.test(path)
   app.use('*', async (c, next) => {
-    if (isApi(c.req.path) || c.req.method !== 'GET') return next()
-    await serveStatic({
+    if (isApi(c.req.path) || (c.req.method !== 'GET' && c.req.method !== 'HEAD')) return next()
+    return serveStatic({
       root,
       onFound: (path, c) => {
         c.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache')

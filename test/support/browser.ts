@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+
+export const distRoot = fileURLToPath(new URL('../../dist', import.meta.url))
+export const screenshotDir = fileURLToPath(new URL('../../test-results/screens', import.meta.url))
+
+/** Debian's Chromium, headless, with nothing reaching out to the internet. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(`${distRoot}/index.html`)) throw new Error('The PWA is not built: run `npm run build` (npm test does it).')
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+}
+
+/** A mid-range phone: 390×844, touch, English. */
+export async function phoneContext(browser: Browser, options: { locale?: string } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    locale: options.locale ?? 'en-GB',
+  })
+  context.setDefaultTimeout(10_000) // fail with the step's name, well before the test's own timeout
+  return context
+}
