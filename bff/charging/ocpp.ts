@@ -37,6 +37,19 @@ export interface OcppCentralSystemOptions {
 }
 
 type Params = Record<string, any>
+
+/** A transactions row as raw SQL returns it (both PGlite and node-postgres); times as epoch milliseconds. */
+interface TransactionSqlRow {
+  id: number
+  charger_id: string
+  connector_id: number
+  id_tag: string
+  meter_start_wh: number
+  meter_stop_wh: number | null
+  stop_reason: string | null
+  started_ms: number
+  stopped_ms: number | null
+}
 type Handler = (client: RPCServerClient, params: Params) => Promise<Params>
 
 const heartbeatIntervalSeconds = 300
@@ -387,25 +400,45 @@ export class OcppCentralSystem implements ChargerGateway {
   }
 
   /**
-   * Updates the transaction's latest reading and stores the samples: two queries. The update also
-   * proves the transaction belongs to this charger; another charger's transaction gets nothing.
+   * Updates the transaction's latest reading and stores the samples in one statement: MeterValues is
+   * the hot path (hundreds a second). The update also proves the transaction belongs to this charger;
+   * another charger's transaction id matches nothing, so nothing is stored.
    */
   private async recordSamples(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionEvent | null> {
-    const latest = <K extends 'energyWh' | 'powerW'>(key: K) => samples.findLast((s) => s[key] !== null)?.[key] ?? null
-    const energyWh = latest('energyWh')
-    const powerW = latest('powerW')
-    const [row] = await this.db
-      .update(transactions)
-      .set({
-        lastEnergyWh: sql`coalesce(${energyWh}::integer, ${transactions.lastEnergyWh})`,
-        lastPowerW: sql`coalesce(${powerW}::integer, ${transactions.lastPowerW})`,
-        lastSampleAt: samples[samples.length - 1].at,
-      })
-      .where(and(eq(transactions.id, transactionId), eq(transactions.chargerId, chargerId)))
-      .returning()
+    const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
+    const rows = JSON.stringify(
+      samples.map((s) => ({ at: s.at.toISOString(), energy_wh: s.energyWh, power_w: s.powerW, soc_percent: s.socPercent })),
+    )
+    const result = await this.db.execute(sql`
+      with tx as (
+        update transactions set
+          last_energy_wh = coalesce(${latest('energyWh')}::integer, last_energy_wh),
+          last_power_w = coalesce(${latest('powerW')}::integer, last_power_w),
+          last_sample_at = ${samples[samples.length - 1].at.toISOString()}::timestamptz
+        where id = ${transactionId} and charger_id = ${chargerId}
+        returning id, charger_id, connector_id, id_tag, meter_start_wh, started_at, meter_stop_wh, stopped_at, stop_reason
+      ), stored as (
+        insert into meter_samples (transaction_id, at, energy_wh, power_w, soc_percent)
+        select tx.id, s.at, s.energy_wh, s.power_w, s.soc_percent
+        from tx, jsonb_to_recordset(${rows}::jsonb) as s(at timestamptz, energy_wh integer, power_w integer, soc_percent integer)
+      )
+      select id, charger_id, connector_id, id_tag, meter_start_wh, meter_stop_wh, stop_reason,
+        (extract(epoch from started_at) * 1000)::float8 as started_ms,
+        (extract(epoch from stopped_at) * 1000)::float8 as stopped_ms
+      from tx`)
+    const [row] = (result as unknown as { rows: TransactionSqlRow[] }).rows
     if (!row) return null
-    await this.insertSamples(row.id, samples)
-    return toTransactionEvent(row)
+    return {
+      transactionId: row.id,
+      chargerId: row.charger_id,
+      connectorId: row.connector_id,
+      idTag: row.id_tag,
+      meterStartWh: row.meter_start_wh,
+      startedAt: new Date(row.started_ms),
+      meterStopWh: row.meter_stop_wh,
+      stoppedAt: row.stopped_ms === null ? null : new Date(row.stopped_ms),
+      stopReason: row.stop_reason,
+    }
   }
 
   private async insertSamples(transactionId: number, samples: MeterSample[]): Promise<void> {

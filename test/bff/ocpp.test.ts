@@ -241,7 +241,8 @@ describe('transactions', () => {
     const running = await txRow(transactionId)
     expect(running.lastEnergyWh!).toBeGreaterThan(running.meterStartWh)
     expect(running.lastPowerW!).toBeGreaterThanOrEqual(10_450)
-    expect(listener.of('meterValues').some((m) => m.tx.transactionId === transactionId && m.sample.energyWh > 0)).toBe(true)
+    const reported = listener.of('meterValues').find((m) => m.tx.transactionId === transactionId && m.sample.energyWh > 0)
+    expect(reported.tx).toMatchObject({ chargerId: cp.id, connectorId: 1, meterStartWh: running.meterStartWh, startedAt: running.startedAt, stoppedAt: null })
 
     const stopped = once(cp, 'transactionStopped')
     expect(await central.remoteStop(cp.id, transactionId)).toBe('Accepted')

@@ -102,7 +102,7 @@ describe('demo fleet', () => {
     } finally {
       await fleet.close()
     }
-    await new Promise((r) => setTimeout(r, 50))
+    for (let tries = 0; central.connectedCount() > 0 && tries < 200; tries++) await new Promise((r) => setTimeout(r, 10))
     expect(central.connectedCount()).toBe(0)
   })
 })

@@ -32,7 +32,7 @@ export function stubFetch(respond: Responder) {
     const call: RecordedCall = {
       method: init.method ?? 'GET',
       path: input,
-      headers: Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v])),
+      headers: Object.fromEntries([...new Headers(init.headers).entries()].map(([k, v]) => [k.toLowerCase(), v])),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
     }
     calls.push(call)

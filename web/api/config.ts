@@ -1,10 +1,7 @@
-import { request } from './http'
+import { api } from './client'
+import { call } from './http'
 
-export type PaymentsConfig = { provider: 'simulated' } | { provider: 'stripe'; publishableKey: string }
+export const fetchConfig = () => call(api.config.$get())
 
-export interface AppConfig {
-  payments: PaymentsConfig
-  publicUrl: string
-}
-
-export const fetchConfig = () => request<AppConfig>('/api/config')
+export type AppConfig = Awaited<ReturnType<typeof fetchConfig>>
+export type PaymentsConfig = AppConfig['payments']

@@ -10,36 +10,28 @@ export class ApiError extends Error {
   }
 }
 
-interface RequestOptions {
-  method?: 'GET' | 'POST'
-  body?: unknown
-  token?: string
-  idempotencyKey?: string
-}
+type ClientResponse = { ok: boolean; status: number; statusText: string; json(): Promise<unknown> }
+type ErrorBody = { error: { code: string; message: string } }
+/** The body of a successful answer: the route's JSON without its error shape. */
+type Success<R> = Exclude<R extends { json(): Promise<infer T> } ? T : never, ErrorBody>
 
-/** Calls the BFF and returns its JSON; every non-2xx answer becomes an ApiError. */
-export async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
-  if (options.token) headers.Authorization = `Bearer ${options.token}`
-  if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey
-  let response: Response
+/** Awaits a typed client call and returns its JSON; every non-2xx answer becomes an ApiError. */
+export async function call<R extends ClientResponse>(request: Promise<R>): Promise<Success<R>> {
+  let response
   try {
-    response = await fetch(path, {
-      method: options.method ?? 'GET',
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    })
+    response = await request
   } catch {
     throw new ApiError('network_error', 'No connection', 0)
   }
-  const json: unknown = await response.json().catch(() => null)
+  const json = await response.json().catch(() => null)
   if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string } } | null)?.error
+    const error = (json as Partial<ErrorBody> | null)?.error
     throw new ApiError(error?.code ?? 'http_error', error?.message ?? response.statusText, response.status)
   }
-  return json as T
+  return json as Success<R>
 }
+
+export const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } })
 
 /** Subscribes to a Server-Sent Events stream; returns a function that closes it. */
 export function subscribe<T>(

@@ -1,4 +1,5 @@
-import { request } from './http'
+import { api } from './client'
+import { call } from './http'
 
 export interface TestCard {
   number: string
@@ -9,7 +10,6 @@ export interface TestCard {
 
 /** The simulated provider's stand-in for Stripe.js: places the hold for `clientSecret`. */
 export const confirmSimulatedCard = (clientSecret: string, card: TestCard) =>
-  request<{ status: string }>('/api/payments/simulated/confirm', { method: 'POST', body: { clientSecret, card } })
+  call(api.payments.simulated.confirm.$post({ json: { clientSecret, card } }))
 
-export const createSimulatedPaymentMethod = (card: TestCard) =>
-  request<{ id: string }>('/api/payments/simulated/payment-methods', { method: 'POST', body: { card } })
+export const createSimulatedPaymentMethod = (card: TestCard) => call(api.payments.simulated['payment-methods'].$post({ json: { card } }))

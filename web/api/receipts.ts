@@ -1,8 +1,12 @@
 import type { ReceiptView } from '../../bff/views'
-import { request } from './http'
+import { api } from './client'
+import { call } from './http'
 
+const receipt = (number: string, token: string) => ({ param: { number: encodeURIComponent(number) }, query: { t: token } })
+
+/** The route also serves the PDF, so its JSON is typed here. */
 export const fetchReceipt = (number: string, token: string) =>
-  request<ReceiptView>(`/api/receipts/${encodeURIComponent(number)}?t=${encodeURIComponent(token)}`)
+  call(api.receipts[':number'].$get(receipt(number, token))) as Promise<ReceiptView>
 
 export const receiptPdfUrl = (number: string, token: string) =>
   `/api/receipts/${encodeURIComponent(number)}.pdf?t=${encodeURIComponent(token)}`

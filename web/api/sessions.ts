@@ -1,19 +1,6 @@
 import type { SessionView } from '../../bff/views'
-import { request, subscribe } from './http'
-
-export interface PaymentStart {
-  provider: 'simulated' | 'stripe'
-  clientSecret: string
-  holdAmount: number
-  currency: string
-  publishableKey?: string
-}
-
-export interface CreatedSession {
-  session: SessionView
-  payment: PaymentStart
-  stopToken: string
-}
+import { api } from './client'
+import { ApiError, bearer, call, subscribe } from './http'
 
 export interface NewCardSession {
   chargerId: string
@@ -21,29 +8,35 @@ export interface NewCardSession {
   capAmount?: number
 }
 
-const path = (sessionId: string, action = '') => `/api/sessions/${encodeURIComponent(sessionId)}${action}`
+const session = (id: string) => ({ param: { id: encodeURIComponent(id) } })
 
 /** One `idempotencyKey` per start attempt: a double tap or a retry creates one session. */
-export const createSession = (input: NewCardSession, idempotencyKey: string) =>
-  request<CreatedSession>('/api/sessions', { method: 'POST', body: { ...input, method: 'card' }, idempotencyKey })
+export async function createSession(input: NewCardSession, idempotencyKey: string) {
+  const created = await call(api.sessions.$post({ json: { ...input, method: 'card' } }, { headers: { 'Idempotency-Key': idempotencyKey } }))
+  // A card session always comes with its hold to confirm.
+  if (!created.payment) throw new ApiError('no_payment', 'The charger did not ask for a card payment.', 500)
+  return { ...created, payment: created.payment }
+}
+
+export type CreatedSession = Awaited<ReturnType<typeof createSession>>
+export type PaymentStart = CreatedSession['payment']
 
 /** After the card hold is confirmed: the BFF verifies it and starts the charger. */
 export const authorizeSession = (sessionId: string, stopToken: string) =>
-  request<{ session: SessionView }>(path(sessionId, '/authorize'), { method: 'POST', token: stopToken })
+  call(api.sessions[':id'].authorize.$post(session(sessionId), bearer(stopToken)))
 
-export const fetchSession = (sessionId: string, stopToken: string) =>
-  request<SessionView>(path(sessionId), { token: stopToken })
+export const fetchSession = (sessionId: string, stopToken: string) => call(api.sessions[':id'].$get(session(sessionId), bearer(stopToken)))
 
 export const stopSession = (sessionId: string, stopToken: string) =>
-  request<{ session: SessionView }>(path(sessionId, '/stop'), { method: 'POST', token: stopToken })
+  call(api.sessions[':id'].stop.$post(session(sessionId), bearer(stopToken)))
 
 /** The driver gives up before charging: the hold is released. */
 export const cancelSession = (sessionId: string, stopToken: string) =>
-  request<{ session: SessionView }>(path(sessionId, '/cancel'), { method: 'POST', token: stopToken })
+  call(api.sessions[':id'].cancel.$post(session(sessionId), bearer(stopToken)))
 
 export const stopSessionByCard = (chargerId: string, paymentMethod: string) =>
-  request<{ session: SessionView }>('/api/sessions/stop-by-card', { method: 'POST', body: { chargerId, paymentMethod } })
+  call(api.sessions['stop-by-card'].$post({ json: { chargerId, paymentMethod } }))
 
 /** Live session snapshots; the event id is the session version. */
 export const watchSession = (sessionId: string, stopToken: string, handlers: Parameters<typeof subscribe<SessionView>>[2]) =>
-  subscribe<SessionView>(`${path(sessionId, '/events')}?t=${encodeURIComponent(stopToken)}`, 'session', handlers)
+  subscribe<SessionView>(`/api/sessions/${encodeURIComponent(sessionId)}/events?t=${encodeURIComponent(stopToken)}`, 'session', handlers)
