@@ -13,7 +13,7 @@ import type { IHandlersOption } from 'ocpp-rpc'
 import type pino from 'pino'
 import type { Db } from '../store/db'
 import { chargers, connectors, meterSamples, transactions, type ConnectorStatus } from '../store/schema'
-import { hashToken, verifyPassword } from '../secrets'
+import { hashToken, tokenMatches, verifyPassword } from '../secrets'
 import {
   ChargerOfflineError,
   type ChargerGateway,
@@ -170,11 +170,12 @@ export class OcppCentralSystem implements ChargerGateway {
       .from(chargers)
       .where(eq(chargers.id, chargerId))
     if (!row) return false
-    const digest = hashToken(password.toString('utf8'))
+    // base64 keeps binary passwords (allowed by OCPP) distinct; utf8 decoding would not.
+    const presented = password.toString('base64')
     const known = this.verified.get(chargerId)
-    if (known && known.passwordHash === row.passwordHash && known.passwordDigest === digest) return true
+    if (known && known.passwordHash === row.passwordHash && tokenMatches(presented, known.passwordDigest)) return true
     if (!(await verifyPassword(password, row.passwordHash))) return false
-    this.verified.set(chargerId, { passwordHash: row.passwordHash, passwordDigest: digest })
+    this.verified.set(chargerId, { passwordHash: row.passwordHash, passwordDigest: hashToken(presented) })
     return true
   }
 

@@ -172,7 +172,8 @@ describe('connection', () => {
 
   it('rejects unknown chargers, wrong and missing passwords with 401', async () => {
     const id = await newCharger()
-    for (const [who, pw] of [['NOPE-1', password], [id, 'wrong-password'], [id, null]] as const) {
+    await (await rawClient(id)).close() // a verified password is remembered: that must not let others in
+    for (const [who, pw] of [['NOPE-1', password], [id, 'wrong-password'], [id, `${password}x`], [id, null]] as const) {
       const error = await rawClient(who, { password: pw }).then(() => null, (e) => e)
       expect(error?.code, `${who} / ${pw}`).toBe(401)
     }

@@ -305,4 +305,18 @@ describe('a paid session, end to end over HTTP and OCPP', () => {
     for (let i = 1; i < events.length; i++) expect(events[i].id).toBeGreaterThan(events[i - 1].id)
     expect(events.at(-1)!.data.id).toBe(id)
   })
+
+  it('limits session starts and stop-by-card per client', async () => {
+    sys = await startTestSystem({ limits: { sessionsPerMinute: 3, stopByCardPerMinute: 2 } })
+    cp = await connectCharger(sys)
+    const statuses = []
+    for (let i = 0; i < 4; i++) statuses.push((await createSession(1)).status)
+    expect(statuses).toEqual([201, 201, 201, 429])
+    const limited = await createSession(2)
+    expect(limited.body.error.code).toBe('rate_limited')
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
+    const byCard = []
+    for (let i = 0; i < 3; i++) byCard.push((await http(sys.url, 'POST', '/api/sessions/stop-by-card', { body: { chargerId: 'DEMO-1', paymentMethod: 'pm_x' } })).status)
+    expect(byCard).toEqual([404, 404, 429])
+  })
 })
