@@ -47,6 +47,9 @@ interface Change {
 
 const liveStates: SessionState[] = ['starting', 'charging', 'stopping', 'settling']
 
+/** How long we keep a card hold before capturing it regardless (Visa merchant-initiated: about 5 days). */
+const holdLifetimeMs = 4 * 24 * 60 * 60 * 1000
+
 /** OCPP stop reasons in the driver's words. */
 const stopReasons: Record<string, string> = {
   EVDisconnected: 'unplugged',
@@ -310,7 +313,7 @@ export class Sessions {
     await this.db
       .update(sessions)
       .set({ energyWh, powerW, costTotal: cost.total, updatedAt: this.clock(), version: sql`${sessions.version} + 1` })
-      .where(eq(sessions.id, session.id))
+      .where(and(eq(sessions.id, session.id), inArray(sessions.state, ['charging', 'stopping'])))
     this.publish(session.id)
     if (session.state === 'charging' && session.method === 'card') {
       const margin = intervalWorth(session.tariff, powerW, this.o.meterIntervalSeconds)
@@ -376,7 +379,9 @@ export class Sessions {
     const hasIdleFee = session.tariff.components.some((c) => c.type === 'idle' && c.price > 0)
     const cost = this.costNow(session)
     const holdUsedUp = session.method === 'card' && cost.total >= session.holdAmount
-    if (hasIdleFee && !session.unpluggedAt && !holdUsedUp) {
+    // A card hold lapses after about 5–7 days: capture well before, even if the car is still there.
+    const holdLapsing = session.method === 'card' && this.clock().getTime() - session.createdAt.getTime() > holdLifetimeMs
+    if (hasIdleFee && !session.unpluggedAt && !holdUsedUp && !holdLapsing) {
       this.publish(id)
       return
     }

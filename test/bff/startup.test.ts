@@ -55,7 +55,8 @@ const tempDir = () => {
 
 describe('starting the BFF', () => {
   it('stops with one clear line on a bad port or database URL', async () => {
-    for (const env of [{ PORT: 'eighty' }, { DATABASE_URL: 'mysql://nope' }, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }]) {
+    const bad: Record<string, string>[] = [{ PORT: 'eighty' }, { DATABASE_URL: 'mysql://nope' }, { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }]
+    for (const env of bad) {
       const proc = run('bff/index.ts', [], { DATA_DIR: tempDir(), SIM_CHARGERS: '0', ...env })
       expect(await proc.exited).toBe(1)
       const lines = proc.err().trim().split('\n').filter((l) => !l.includes('nodedir'))
@@ -90,7 +91,8 @@ describe('npm run cli -- charger add', () => {
 
     const charger = await (await fetch(`http://127.0.0.1:${port}/api/chargers/ACME-42`)).json()
     expect(charger.connectors.map((c: { evseId: string }) => c.evseId)).toEqual(['SE*LDP*EACME42*1', 'SE*LDP*EACME42*2'])
-    const client = new RPCClient({ endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: 'ACME-42', password, protocols: ['ocpp1.6'], reconnect: false })
+    const options = { endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: 'ACME-42', password, protocols: ['ocpp1.6'], reconnect: false }
+    const client = new RPCClient(options as ConstructorParameters<typeof RPCClient>[0])
     await client.connect()
     const boot = (await client.call('BootNotification', { chargePointVendor: 'Acme', chargePointModel: 'X' })) as { status: string }
     expect(boot.status).toBe('Accepted')
