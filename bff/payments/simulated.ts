@@ -4,7 +4,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { eq, sql } from 'drizzle-orm'
-import type { Db } from '../store/db'
+import type { Db, Tx } from '../store/db'
 import { simulatedIdempotency, simulatedPayments } from '../store/schema'
 import { cardError, cardMessages, checkCard, issuerDecline, type CardErrorCode, type CardInput } from './cards'
 import { minimumCharge } from './minimums'
@@ -17,7 +17,6 @@ import {
   type PublicPaymentConfig,
 } from './provider'
 
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 type Row = typeof simulatedPayments.$inferSelect
 
 /** How long an uncaptured hold lasts before it is cancelled: Stripe's online card holds last 7 days. */

@@ -7,10 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import { connectCharger, http, startTestSystem, testClock, until, type TestSystem } from '../support/system'
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe'
-import { openDemoStore } from '../support/store'
-import { StripePayments } from '../../bff/payments/stripe'
+import { http, startWithStripe, startTestSystem, testClock, until, type TestSystem } from '../support/system'
+import type { FakeStripe } from '../support/fake-stripe'
 import { intents, sessions } from '../../bff/store/schema'
 import type { Store } from '../../bff/store/db'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
@@ -29,12 +27,7 @@ afterEach(async () => {
 })
 
 async function boot(options: { clock?: () => Date } = {}) {
-  fake = await startFakeStripe()
-  store = await openDemoStore()
-  const payments = new StripePayments({ secretKey: 'sk_test_fake', publishableKey: 'pk_test_fake', webhookSecret: 'whsec_test', stripe: fake.client() })
-  // TestSystem types its provider as simulated; the Stripe one is what these tests are about.
-  sys = await startTestSystem({ store, payments: payments as never, ...options })
-  cp = await connectCharger(sys)
+  ;({ fake, store, sys, cp } = await startWithStripe(options))
 }
 
 /** As after a crash: a new BFF on the same database and port; the charger reconnects to it. */

@@ -2,10 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
 import Stripe from 'stripe'
-import { connectCharger, http, startTestSystem, until, type TestSystem } from '../support/system'
-import { startFakeStripe, type FakeStripe } from '../support/fake-stripe'
-import { openDemoStore } from '../support/store'
-import { StripePayments } from '../../bff/payments/stripe'
+import { http, startWithStripe, startTestSystem, until, type TestSystem } from '../support/system'
+import type { FakeStripe } from '../support/fake-stripe'
 import { sessionEvents, sessions } from '../../bff/store/schema'
 import type { Store } from '../../bff/store/db'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
@@ -23,11 +21,7 @@ afterEach(async () => {
 })
 
 async function boot() {
-  fake = await startFakeStripe()
-  store = await openDemoStore()
-  const payments = new StripePayments({ secretKey: 'sk_test_fake', publishableKey: 'pk_test_fake', webhookSecret: secret, stripe: fake.client() })
-  sys = await startTestSystem({ store, payments: payments as never })
-  cp = await connectCharger(sys)
+  ;({ fake, store, sys, cp } = await startWithStripe({}, secret))
 }
 
 function signed(event: object) {

@@ -104,3 +104,19 @@ export async function http(base: string, method: string, path: string, opts: { b
   }
   return { status: response.status, body: json, headers: response.headers }
 }
+
+/**
+ * The whole BFF with the real Stripe provider, its `stripe` client pointed at a local fake of
+ * Stripe's API, and DEMO-1 connected.
+ */
+export async function startWithStripe(options: Omit<Options, 'store' | 'payments'> = {}, webhookSecret = 'whsec_test_secret') {
+  const { startFakeStripe } = await import('./fake-stripe')
+  const { StripePayments } = await import('../../bff/payments/stripe')
+  const fake = await startFakeStripe()
+  const store = await openDemoStore()
+  const payments = new StripePayments({ secretKey: 'sk_test_fake', publishableKey: 'pk_test_fake', webhookSecret, stripe: fake.client() })
+  // TestSystem types its provider as the simulated one; these tests are about the Stripe one.
+  const sys = await startTestSystem({ ...options, store, payments: payments as never })
+  const cp = await connectCharger(sys)
+  return { fake, store, sys, cp }
+}
