@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
 import { eq } from 'drizzle-orm'
-import { http, startWithStripe, startTestSystem, testClock, until, type TestSystem } from '../support/system'
+import { http, startWithStripe, testClock, until, type TestSystem } from '../support/system'
 import type { FakeStripe } from '../support/fake-stripe'
 import { intents, sessions } from '../../bff/store/schema'
 import type { Store } from '../../bff/store/db'
