@@ -41,6 +41,8 @@ export interface AppDeps {
   logger: Logger
   publicUrl: string
   ocppReady: () => boolean
+  /** Whether a charger is connected right now. */
+  isOnline: (chargerId: string) => boolean
   limits?: Partial<Limits>
   /** Hash of the token the command line uses to reach /api/admin (see bff/cli.ts). */
   adminTokenHash?: string
@@ -61,7 +63,7 @@ export type AppContext = Omit<AppDeps, 'limits'> & {
 export function createApp(deps: AppDeps) {
   const db = deps.store.db
   const onError = (error: unknown) => deps.logger.error({ err: error }, 'live feed failed')
-  const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl)
+  const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl, deps.isOnline)
   const sessionFeedView = (s: SessionRow) => sessionView(db, s, deps.sessions.costNow(s))
   const ctx: AppContext = {
     ...deps,

@@ -100,6 +100,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     logger: o.logger,
     publicUrl: o.publicUrl ?? url,
     ocppReady: () => server.listening,
+    isOnline: (id) => central.isOnline(id),
     limits: o.limits,
     staticRoot: o.staticRoot,
     adminTokenHash: o.adminTokenHash,

@@ -27,8 +27,11 @@ export function tariffView(t: Pick<TariffRow, 'currency' | 'vatRateBp' | 'compon
   return { currency: t.currency, vatRate: t.vatRateBp / 10_000, components: t.components, holdAmount }
 }
 
-/** Everything a driver sees on the charger page; null when there is no such charger. */
-export async function chargerView(db: Db, chargerId: string, publicUrl: string): Promise<ChargerView | null> {
+/**
+ * Everything a driver sees on the charger page; null when there is no such charger. Whether the
+ * charger is online comes from the live connection, not the stored flag, which a crash can leave set.
+ */
+export async function chargerView(db: Db, chargerId: string, publicUrl: string, isOnline: (id: string) => boolean): Promise<ChargerView | null> {
   const [row] = await db
     .select({ charger: chargers, site: sites, tariff: tariffs })
     .from(chargers)
@@ -38,10 +41,11 @@ export async function chargerView(db: Db, chargerId: string, publicUrl: string):
   if (!row) return null
   const plugs = await db.select().from(connectors).where(eq(connectors.chargerId, chargerId)).orderBy(asc(connectors.connectorId))
   const { charger, site, tariff } = row
+  const online = isOnline(charger.id)
   return {
     id: charger.id,
     label: charger.label,
-    online: charger.online,
+    online,
     lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
     site: siteView(site),
     connectors: plugs.map((c) => ({
@@ -49,7 +53,7 @@ export async function chargerView(db: Db, chargerId: string, publicUrl: string):
       evseId: c.evseId,
       plug: c.plug,
       maxPowerW: c.maxPowerW,
-      status: charger.online ? c.status : 'Unavailable',
+      status: online ? c.status : 'Unavailable',
       statusAt: c.statusAt?.toISOString() ?? null,
     })),
     tariff: tariffView(tariff, tariff.holdAmount),

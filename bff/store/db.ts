@@ -61,7 +61,9 @@ async function openPglite(dataDir: string | undefined): Promise<Store> {
   const unlock = dataDir ? lockDataDir(dataDir) : () => {}
   let client: PGlite
   try {
-    client = dataDir ? new PGlite(join(dataDir, 'pglite')) : new PGlite()
+    // A smaller buffer pool than PostgreSQL's default: the embedded database serves one small site.
+    const options = { postgresqlconf: ['shared_buffers=16MB'] } as ConstructorParameters<typeof PGlite>[0]
+    client = dataDir ? new PGlite(join(dataDir, 'pglite'), options) : new PGlite(options)
     await client.waitReady
   } catch (error) {
     unlock()
