@@ -14,6 +14,7 @@ import type { Sessions, SessionRow } from './sessions/service'
 import type { LiveBus } from './live'
 import { Feed } from './feed'
 import { AppError } from './errors'
+import { loadViewer, type AppEnv } from './auth/viewer'
 import { chargerView } from './chargers/view'
 import { sessionView } from './sessions/view'
 import type { ChargerView, SessionView } from './views'
@@ -75,7 +76,8 @@ export function createApp(deps: AppDeps) {
     sessionFeed: new Feed(deps.live, 'session', async (id) => sessionFeedView(await deps.sessions.get(id)), onError),
   }
 
-  const app = new Hono()
+  const app = new Hono<AppEnv>()
+    .use(loadViewer(db, deps.sessions.clock))
     .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
     .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
     .route('/', healthRoutes(ctx))
@@ -102,7 +104,7 @@ export function createApp(deps: AppDeps) {
 export type AppType = ReturnType<typeof createApp>
 
 /** The built PWA: hashed assets cached for good, everything else revalidated; client routes get index.html. */
-function servePwa(app: Hono, root: string) {
+function servePwa(app: Hono<AppEnv>, root: string) {
   const indexPath = join(root, 'index.html')
   const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : null)
   const isApi = (path: string) => /^\/(api|webhooks|ocpp)(\/|$)/.test(path)

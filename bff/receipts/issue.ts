@@ -11,7 +11,10 @@ type SessionRow = typeof sessions.$inferSelect
  * sequence, and the content as it will stay. Receipts are never changed afterwards.
  */
 export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<ReceiptView> {
-  const [existing] = await tx.select().from(receipts).where(eq(receipts.sessionId, s.id))
+  const [existing] = await tx
+    .select()
+    .from(receipts)
+    .where(and(eq(receipts.sessionId, s.id), eq(receipts.kind, 'simplified_invoice')))
   if (existing) return existing.content as unknown as ReceiptView
   const [site] = await tx.select().from(sites).where(eq(sites.id, s.siteId))
   const [connector] = await tx

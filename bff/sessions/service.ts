@@ -67,7 +67,7 @@ const stopReasons: Record<string, string> = {
 
 export class Sessions {
   private readonly db: Db
-  private readonly clock: () => Date
+  readonly clock: () => Date
   private readonly running = new Set<number>()
   private timer: NodeJS.Timeout | undefined
 

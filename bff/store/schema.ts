@@ -3,6 +3,7 @@
  * energy integer Wh, power integer W, VAT rates integer basis points (2500 = 25 %).
  * After a change: `npm run db:generate` writes a new migration into bff/store/migrations.
  */
+import { sql } from 'drizzle-orm'
 import {
   bigserial,
   boolean,
@@ -178,7 +179,10 @@ export const sessions = pgTable(
     receiptNumber: text('receipt_number'),
     /** Client-chosen key of the create request: a double tap creates one session. */
     createKey: text('create_key'),
+    /** The signed-in driver whose history it is in. */
     userId: text('user_id'),
+    /** The grant it was started under (method grant, or an RFID tag covered by one). */
+    grantId: text('grant_id'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     /** Bumped on every change; SSE event ids. */
@@ -192,6 +196,7 @@ export const sessions = pgTable(
     index('sessions_charger').on(t.chargerId, t.connectorId),
     index('sessions_fingerprint').on(t.cardFingerprint),
     index('sessions_transaction').on(t.transactionId),
+    index('sessions_user').on(t.userId, t.createdAt),
   ],
 )
 
@@ -240,6 +245,10 @@ export const receipts = pgTable(
   {
     number: text('number').primaryKey(),
     sessionId: text('session_id').notNull().references(() => sessions.id),
+    /** A session's first document is its simplified invoice; support may reissue it as a full invoice. */
+    kind: text('kind', { enum: ['simplified_invoice', 'invoice'] }).notNull().default('simplified_invoice'),
+    /** For a reissued document: the number of the one it replaces (which stays as it was). */
+    replaces: text('replaces'),
     orgNumber: text('org_number').notNull(),
     sequence: integer('sequence').notNull(),
     tokenHash: text('token_hash').notNull(),
@@ -247,7 +256,10 @@ export const receipts = pgTable(
     /** The receipt as issued: immutable. */
     content: jsonb('content').$type<Record<string, unknown>>().notNull(),
   },
-  (t) => [uniqueIndex('receipts_session').on(t.sessionId), uniqueIndex('receipts_seq').on(t.orgNumber, t.sequence)],
+  (t) => [
+    uniqueIndex('receipts_session').on(t.sessionId).where(sql`kind = 'simplified_invoice'`),
+    uniqueIndex('receipts_seq').on(t.orgNumber, t.sequence),
+  ],
 )
 
 /** The simulated payment provider's own ledger: it survives restarts as Stripe would. */
@@ -284,3 +296,182 @@ export const webhookEvents = pgTable('webhook_events', {
   type: text('type').notNull(),
   receivedAt: ts('received_at').notNull().defaultNow(),
 })
+
+// ——— accounts, roles and access grants ———
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  /** Lower-cased; the sign-in name. */
+  email: text('email').notNull().unique(),
+  name: text('name'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+export const roleNames = ['owner', 'support', 'admin'] as const
+export type RoleName = (typeof roleNames)[number]
+
+/** Drivers need no role. `owner` is per site; `support` and `admin` are global (site null). */
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    id: serial('id').primaryKey(),
+    userId: text('user_id').notNull().references(() => users.id),
+    role: text('role', { enum: roleNames }).notNull(),
+    siteId: text('site_id').references(() => sites.id),
+  },
+  (t) => [uniqueIndex('user_roles_unique').on(t.userId, t.role, t.siteId)],
+)
+
+export const passkeys = pgTable('passkeys', {
+  /** The WebAuthn credential id, base64url. */
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id),
+  publicKey: text('public_key').notNull(),
+  counter: integer('counter').notNull().default(0),
+  transports: jsonb('transports').$type<string[]>().notNull().default([]),
+  deviceType: text('device_type'),
+  backedUp: boolean('backed_up').notNull().default(false),
+  name: text('name'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+})
+
+/** A signed-in device: the cookie holds the token, we keep its hash. */
+export const authSessions = pgTable(
+  'auth_sessions',
+  {
+    id: text('id').primaryKey(),
+    tokenHash: text('token_hash').notNull().unique(),
+    userId: text('user_id').notNull().references(() => users.id),
+    userAgent: text('user_agent'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('auth_sessions_user').on(t.userId)],
+)
+
+/** WebAuthn challenges, single use and short-lived. */
+export const authChallenges = pgTable('auth_challenges', {
+  id: text('id').primaryKey(),
+  challenge: text('challenge').notNull(),
+  purpose: text('purpose', { enum: ['register', 'sign_in'] }).notNull(),
+  userId: text('user_id').references(() => users.id),
+  expiresAt: ts('expires_at').notNull(),
+})
+
+/** One-time sign-in codes sent by email: stored hashed, limited attempts, single use. */
+export const emailCodes = pgTable(
+  'email_codes',
+  {
+    id: text('id').primaryKey(),
+    email: text('email').notNull(),
+    codeHash: text('code_hash').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [index('email_codes_email').on(t.email, t.createdAt)],
+)
+
+/** Mail sent without SMTP configured (embedded default): shown in the app in development. */
+export const outbox = pgTable('outbox', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  to: text('to').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+/** A grant's own price: free, or a private tariff instead of the site's. */
+export type TariffOverride = { kind: 'free' } | { kind: 'tariff'; components: TariffComponent[] }
+
+/** An owner's permission for a driver to charge at a site, or at one charger of it. */
+export const grants = pgTable(
+  'grants',
+  {
+    id: text('id').primaryKey(),
+    siteId: text('site_id').notNull().references(() => sites.id),
+    /** Null: every charger of the site. */
+    chargerId: text('charger_id').references(() => chargers.id),
+    /** Set once the driver has an account (or from the start, when granted to a known email). */
+    userId: text('user_id').references(() => users.id),
+    email: text('email'),
+    inviteId: text('invite_id'),
+    label: text('label'),
+    validFrom: ts('valid_from'),
+    validUntil: ts('valid_until'),
+    tariffOverride: jsonb('tariff_override').$type<TariffOverride>(),
+    /** Monthly caps; null: none. */
+    capEnergyWh: integer('cap_energy_wh'),
+    capAmount: integer('cap_amount'),
+    createdBy: text('created_by').references(() => users.id),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [index('grants_site').on(t.siteId), index('grants_user').on(t.userId), index('grants_email').on(t.email)],
+)
+
+/** An invite link/code that turns into a grant when a driver redeems it. */
+export const invites = pgTable('invites', {
+  id: text('id').primaryKey(),
+  codeHash: text('code_hash').notNull().unique(),
+  siteId: text('site_id').notNull().references(() => sites.id),
+  chargerId: text('charger_id').references(() => chargers.id),
+  label: text('label'),
+  /** The grant each redemption creates. */
+  grantValidUntil: ts('grant_valid_until'),
+  tariffOverride: jsonb('tariff_override').$type<TariffOverride>(),
+  capEnergyWh: integer('cap_energy_wh'),
+  capAmount: integer('cap_amount'),
+  maxUses: integer('max_uses').notNull().default(1),
+  uses: integer('uses').notNull().default(0),
+  expiresAt: ts('expires_at').notNull(),
+  createdBy: text('created_by').references(() => users.id),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  revokedAt: ts('revoked_at'),
+})
+
+/** RFID tags (OCPP idTags) drivers register to their account. */
+export const rfidTags = pgTable('rfid_tags', {
+  /** Upper-cased: idTags are case-insensitive (CiString20). */
+  idTag: text('id_tag').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id),
+  label: text('label'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+// ——— support ———
+
+/** Append-only: who did what to which session, when and why. Reads by support are logged too. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    actorId: text('actor_id').references(() => users.id),
+    action: text('action').notNull(),
+    sessionId: text('session_id').references(() => sessions.id),
+    reason: text('reason'),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('audit_log_session').on(t.sessionId, t.id)],
+)
+
+export const refunds = pgTable(
+  'refunds',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id').notNull().references(() => sessions.id),
+    amount: integer('amount').notNull(),
+    reason: text('reason').notNull(),
+    /** The client's key: a double submit makes one refund. */
+    key: text('key').notNull().unique(),
+    providerRefundId: text('provider_refund_id'),
+    status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull().default('pending'),
+    createdBy: text('created_by').references(() => users.id),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('refunds_session').on(t.sessionId)],
+)
