@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm'
 import type { Db } from './db'
-import { chargers, connectors, sites, tariffs } from './schema'
+import { chargers, connectors, sites, tariffs, userRoles, users } from './schema'
 import { hashPassword } from '../secrets'
 import type { TariffComponent } from '../domain/tariff'
 
@@ -37,6 +37,10 @@ const dcComponents: TariffComponent[] = [
   { type: 'idle', price: 300, unit: 'minute', graceMinutes: 15 },
 ]
 
+/** Demo accounts (sign in with a code from the development outbox): the site's owner and support. */
+export const demoOwnerEmail = 'owner@demo.laddpunkt.test'
+export const demoSupportEmail = 'support@demo.laddpunkt.test'
+
 /** Seeds the demo site when the database has no site yet. Returns whether it seeded. */
 export async function seedDemo(db: Db): Promise<boolean> {
   const [{ count }] = await db.select({ count: sql<number>`count(*)::int` }).from(sites)
@@ -64,6 +68,14 @@ export async function seedDemo(db: Db): Promise<boolean> {
       .insert(tariffs)
       .values({ siteId: demoSiteId, currency: 'SEK', vatRateBp: 2500, components: dcComponents, holdAmount: 50_000 })
       .returning()
+    await tx.insert(users).values([
+      { id: 'demo-owner', email: demoOwnerEmail, name: 'Demo Owner' },
+      { id: 'demo-support', email: demoSupportEmail, name: 'Demo Support' },
+    ])
+    await tx.insert(userRoles).values([
+      { userId: 'demo-owner', role: 'owner', siteId: demoSiteId },
+      { userId: 'demo-support', role: 'support', siteId: null },
+    ])
     for (const charger of demoChargers) {
       await tx.insert(chargers).values({
         id: charger.id,
