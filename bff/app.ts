@@ -12,6 +12,7 @@ import type { PaymentProvider } from './payments/provider'
 import type { SimulatedPayments } from './payments/simulated'
 import type { Sessions, SessionRow } from './sessions/service'
 import type { LiveBus } from './live'
+import type { Mailer } from './mail/mailer'
 import { Feed } from './feed'
 import { AppError } from './errors'
 import { loadViewer, type AppEnv } from './auth/viewer'
@@ -38,6 +39,7 @@ export interface AppDeps {
   /** Present with the simulated provider: its card form posts to /api/payments/simulated. */
   simulatedPayments?: SimulatedPayments
   sessions: Sessions
+  mailer: Mailer
   live: LiveBus
   logger: Logger
   publicUrl: string

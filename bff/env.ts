@@ -20,6 +20,7 @@ const schema = z
     STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_/, 'must start with pk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
+    MAIL_FROM: z.string().min(3).default('Laddpunkt <no-reply@laddpunkt.test>'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds a started charger has to report StartTransaction (the car must be plugged in by then). */
     START_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),

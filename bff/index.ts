@@ -8,6 +8,7 @@ import { openStore, type Store } from './store/db'
 import { seedDemo } from './store/seed'
 import { createPaymentProvider } from './payments'
 import { startSystem } from './system'
+import { createMailer } from './mail/mailer'
 import { demoFleetConfig, startSimFleet } from './sim/fleet'
 import { hashToken, newToken } from './secrets'
 
@@ -39,6 +40,7 @@ async function main() {
     meterIntervalSeconds: env.METER_INTERVAL_SECONDS,
     staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
     adminTokenHash: hashToken(adminToken),
+    mailer: createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, db: store.db }),
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') throw new Error(`Port ${env.PORT} is already in use: stop the other program or set PORT.`)
     if (error.code === 'EACCES') throw new Error(`Not allowed to listen on port ${env.PORT}: pick a port above 1024 with PORT.`)

@@ -14,6 +14,7 @@ import type { ChargerGateway, ChargerListener } from './charging/gateway'
 import type { PaymentProvider } from './payments/provider'
 import { SimulatedPayments } from './payments/simulated'
 import { Sessions } from './sessions/service'
+import { createMailer, type Mailer } from './mail/mailer'
 
 export interface SystemOptions {
   store: Store
@@ -31,6 +32,8 @@ export interface SystemOptions {
   limits?: Partial<Limits>
   staticRoot?: string
   adminTokenHash?: string
+  /** Default: the development outbox in the database. */
+  mailer?: Mailer
 }
 
 export interface System {
@@ -96,6 +99,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     payments: o.payments,
     simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
     sessions,
+    mailer: o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' }),
     live,
     logger: o.logger,
     publicUrl: o.publicUrl ?? url,
