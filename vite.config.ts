@@ -1,11 +1,24 @@
-import { defineConfig } from 'vite'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import { VitePWA } from 'vite-plugin-pwa'
 
 const bff = process.env.BFF_URL ?? 'http://localhost:8080'
 
+/** hono's typed client imports its cookie serializer; the browser needs only the small stand-in. */
+const honoClientCookie: Plugin = {
+  name: 'hono-client-cookie',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (source === '../utils/cookie.js' && importer?.replaceAll('\\', '/').includes('hono/dist/client/')) {
+      return fileURLToPath(new URL('./web/vendor/hono-cookie.ts', import.meta.url))
+    }
+  },
+}
+
 export default defineConfig({
   plugins: [
+    honoClientCookie,
     vue(),
     VitePWA({
       strategies: 'injectManifest',
@@ -24,9 +37,15 @@ export default defineConfig({
         description: 'Scan, pay and charge your electric car.',
         theme_color: '#0b6e4f',
         background_color: '#ffffff',
+        id: '/',
+        lang: 'en',
         display: 'standalone',
         start_url: '/',
         scope: '/',
+        categories: ['travel', 'utilities'],
+        // A charger's QR link (/c/…) opens in the installed app where the platform allows.
+        handle_links: 'preferred',
+        launch_handler: { client_mode: ['navigate-existing', 'auto'] },
         icons: [
           { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
           { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
@@ -45,5 +64,33 @@ export default defineConfig({
       '/webhooks': { target: bff },
     },
   },
-  build: { outDir: 'dist', emptyOutDir: true },
+  // Only what the app uses of Vue and vue-i18n: the charger page must stay within its JavaScript budget.
+  define: {
+    __VUE_OPTIONS_API__: 'false',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    __VUE_I18N_FULL_INSTALL__: 'false',
+    __VUE_I18N_LEGACY_API__: 'false',
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+    // web/i18n.ts brings its own small message compiler.
+    __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
+  },
+  // manifest.json tells scripts/budget.mjs which chunks each page loads.
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    manifest: true,
+    rolldownOptions: {
+      output: {
+        // The framework every page needs, in one chunk: fewer requests, better compression.
+        advancedChunks: {
+          groups: [
+            { name: 'framework', test: /node_modules[\\/](@?vue|vue-router|pinia|vue-i18n|@intlify|hono)[\\/]|rolldown[\\/]runtime/ },
+            // Small modules the entry shares with lazy pages: one chunk instead of several tiny ones.
+            { name: 'core', test: /web[\\/](storage-keys|api[\\/](http|auth|client))\.ts$/ },
+          ],
+        },
+      },
+    },
+  },
 })

@@ -15,6 +15,8 @@ import type { PaymentProvider } from './payments/provider'
 import { SimulatedPayments } from './payments/simulated'
 import { Sessions } from './sessions/service'
 import { createMailer, type Mailer } from './mail/mailer'
+import { SupportDesk } from './support/desk'
+import { SupportSweep } from './support/sweep'
 
 export interface SystemOptions {
   store: Store
@@ -34,6 +36,10 @@ export interface SystemOptions {
   adminTokenHash?: string
   /** Default: the development outbox in the database. */
   mailer?: Mailer
+  /** How often the support sweep releases stale holds and flags refused captures (default 600); off with 0 or with `sweepSeconds: 0`. */
+  supportSweepSeconds?: number
+  /** A hold on an ended session older than this is released by the support sweep (default 24). */
+  staleHoldHours?: number
 }
 
 export interface System {
@@ -44,6 +50,8 @@ export interface System {
   central: OcppCentralSystem
   sessions: Sessions
   live: LiveBus
+  /** Tests run it with run(). */
+  supportSweep: SupportSweep
   close(): Promise<void>
 }
 
@@ -94,12 +102,13 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   })
   const port = (server.address() as AddressInfo).port
   const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
+  const mailer = o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' })
   app = createApp({
     store: o.store,
     payments: o.payments,
     simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
     sessions,
-    mailer: o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' }),
+    mailer,
     live,
     logger: o.logger,
     publicUrl: o.publicUrl ?? url,
@@ -111,6 +120,9 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   })
   server.on('upgrade', central.handleUpgrade)
   if (o.sweepSeconds !== 0) sessions.startSweeping(o.sweepSeconds ?? 2)
+  const deskDeps = { db: o.store.db, sessions, payments: o.payments, mailer, live, logger: o.logger, clock: sessions.clock }
+  const supportSweep = new SupportSweep({ ...deskDeps, desk: new SupportDesk(deskDeps), staleHoldHours: o.staleHoldHours })
+  if (o.sweepSeconds !== 0 && o.supportSweepSeconds !== 0) supportSweep.start(o.supportSweepSeconds ?? 600)
 
   return {
     url,
@@ -120,8 +132,10 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     central: central,
     sessions,
     live,
+    supportSweep,
     async close() {
       sessions.stopSweeping()
+      supportSweep.stop()
       await central!.close()
       server.closeAllConnections?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))

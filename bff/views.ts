@@ -52,6 +52,17 @@ export interface ChargerView {
   startMethods: StartMethod[]
   /** The URL printed in this charger's QR code. */
   qrUrl: string
+  /** The signed-in driver's best grant covering this charger (null: none, or a guest). */
+  grant?: ChargerGrantView | null
+}
+
+export interface ChargerGrantView {
+  id: string
+  label: string | null
+  /** free: nothing to pay · private: the owner's price for this driver · site: the site's prices. */
+  price: 'free' | 'private' | 'site'
+  /** What is left of this month's caps; null where the grant has no cap of that kind. */
+  capLeft: { energyWh: number | null; amount: number | null; reached: boolean }
 }
 
 export interface CostLineView {
@@ -115,7 +126,12 @@ export interface ReceiptLineView {
 export interface ReceiptView {
   number: string
   issuedAt: string
-  kind: 'simplified_invoice'
+  /** A session's first document is a simplified invoice; support may reissue it as a full invoice. */
+  kind: 'simplified_invoice' | 'invoice'
+  /** A full invoice's buyer. */
+  buyer?: { name: string; orgNumber: string; address: string }
+  /** For a reissued document: the number of the one it replaces (which stays valid as it was). */
+  replaces?: string
   seller: { legalName: string; orgNumber: string; vatNumber: string; address: string }
   site: { name: string; address: string }
   charger: { id: string; connectorId: number; evseId: string }
@@ -144,3 +160,12 @@ export interface ReceiptView {
   nothingCharged: boolean
   sessionId: string
 }
+
+/** A refund of part of a receipt's amount, as the driver sees it (support's reason stays internal). */
+export interface ReceiptRefundView {
+  amount: number
+  at: string
+}
+
+/** GET /api/receipts/:number: the document as issued, plus the refunds made since. */
+export type ReceiptAnswer = ReceiptView & { refunds: ReceiptRefundView[]; refunded: number }

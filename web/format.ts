@@ -1,7 +1,7 @@
 /** Display formatting: pure functions of (value, locale). Money arrives in minor units (öre, cent). */
 
 /** BCP 47 tag used for numbers and dates in each UI language. */
-export const formatLocale = { sv: 'sv-SE', en: 'en-GB' } as const
+export const formatLocale = { sv: 'sv-SE', en: 'en-GB', nb: 'nb-NO', da: 'da-DK', fi: 'fi-FI', de: 'de-DE' } as const
 export type UiLocale = keyof typeof formatLocale
 
 const minorDigits = (currency: string) =>
@@ -55,5 +55,6 @@ export function formatAge(seconds: number, locale: UiLocale): string {
   const rtf = new Intl.RelativeTimeFormat(formatLocale[locale], { numeric: 'auto' })
   if (seconds < 60) return rtf.format(-Math.floor(seconds), 'second')
   if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), 'minute')
-  return rtf.format(-Math.floor(seconds / 3600), 'hour')
+  if (seconds < 86400) return rtf.format(-Math.floor(seconds / 3600), 'hour')
+  return rtf.format(-Math.floor(seconds / 86400), 'day')
 }

@@ -33,13 +33,19 @@ export function loadViewer(db: Db, clock: () => Date = () => new Date()) {
     const token = getCookie(c, sessionCookie)
     if (token) {
       const [row] = await db
-        .select({ authSessionId: authSessions.id, userId: users.id, email: users.email })
+        .select({ authSessionId: authSessions.id, userId: users.id, email: users.email, lastSeenAt: authSessions.lastSeenAt })
         .from(authSessions)
         .innerJoin(users, eq(users.id, authSessions.userId))
         .where(and(eq(authSessions.tokenHash, hashToken(token)), gt(authSessions.expiresAt, clock())))
       if (row) {
+        const { lastSeenAt, ...who } = row
         const roles = await db.select({ role: userRoles.role, siteId: userRoles.siteId }).from(userRoles).where(eq(userRoles.userId, row.userId))
-        c.set('viewer', { ...row, roles })
+        c.set('viewer', { ...who, roles })
+        // "Last used" for the device list, without a write on every request.
+        const now = clock()
+        if (now.getTime() - lastSeenAt.getTime() > 60_000) {
+          await db.update(authSessions).set({ lastSeenAt: now }).where(eq(authSessions.id, row.authSessionId))
+        }
       }
     }
     await next()

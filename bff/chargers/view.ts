@@ -3,6 +3,7 @@ import type { Db } from '../store/db'
 import { chargers, connectors, sites, tariffs } from '../store/schema'
 import { qrUrlFor } from '../domain/charger-ref'
 import { startMethodsFor } from '../sessions/service'
+import { chargerGrant } from '../grants/service'
 import type { ChargerView, SiteView, TariffView } from '../views'
 
 type SiteRow = typeof sites.$inferSelect
@@ -60,4 +61,14 @@ export async function chargerView(db: Db, chargerId: string, publicUrl: string, 
     startMethods: startMethodsFor(site.accessMode),
     qrUrl: qrUrlFor(publicUrl, charger.id),
   }
+}
+
+/**
+ * The charger view for one driver: 'grant' first when a grant of theirs lets them start here now
+ * (with that grant), then what the site offers everyone (card when paid, open when open).
+ */
+export async function forViewer(db: Db, view: ChargerView, userId: string | null, now: Date): Promise<ChargerView> {
+  const everyone = startMethodsFor(view.site.accessMode).filter((m) => m !== 'grant')
+  const grant = userId ? await chargerGrant(db, { userId, siteId: view.site.id, chargerId: view.id, now }) : null
+  return { ...view, startMethods: grant ? ['grant', ...everyone] : everyone, grant }
 }

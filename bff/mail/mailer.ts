@@ -10,6 +10,8 @@ export interface Mail {
   to: string
   subject: string
   text: string
+  /** Files sent along (a receipt PDF); the development outbox keeps only their names in the text. */
+  attachments?: { filename: string; content: Buffer; contentType: string }[]
 }
 
 export interface Mailer {
@@ -30,7 +32,9 @@ export function createMailer(opts: { smtpUrl?: string; from: string; db: Db }): 
   return {
     kind: 'outbox',
     send: async (mail) => {
-      await opts.db.insert(outbox).values(mail)
+      const { attachments, ...rest } = mail
+      const names = attachments?.map((a) => a.filename).join(', ')
+      await opts.db.insert(outbox).values({ ...rest, text: names ? `${rest.text}\n\nAttached: ${names}` : rest.text })
     },
   }
 }

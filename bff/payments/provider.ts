@@ -45,6 +45,19 @@ export interface PaymentEvent {
   holdId: string | null
 }
 
+/** One hold as the provider's own books show it, for reconciliation. */
+export interface LedgerEntry {
+  id: string
+  status: HoldStatus
+  amount: number
+  currency: string
+  amountCaptured: number
+  amountRefunded: number
+  createdAt: Date
+  /** Our session id, from the hold's metadata; null when the provider has none. */
+  sessionId: string | null
+}
+
 export type PublicPaymentConfig = { provider: 'stripe'; publishableKey: string } | { provider: 'simulated' }
 
 /** The provider refused (declined, invalid request); retrying the same call will not help. */
@@ -76,4 +89,6 @@ export interface PaymentProvider {
   parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentEvent>
   /** Smallest amount the provider will capture in this currency. */
   minimumCharge(currency: string): number
+  /** Every hold created in [from, to), as the provider reports it (reconciliation). */
+  ledger?(range: { from: Date; to: Date }): Promise<LedgerEntry[]>
 }

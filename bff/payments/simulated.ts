@@ -3,7 +3,7 @@
  * a restart as Stripe's would. Accepts Stripe's test card numbers. Never for production.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { eq, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm'
 import type { Db, Tx } from '../store/db'
 import { simulatedIdempotency, simulatedPayments } from '../store/schema'
 import { cardError, cardMessages, checkCard, issuerDecline, type CardErrorCode, type CardInput } from './cards'
@@ -12,6 +12,7 @@ import {
   PaymentError,
   type Hold,
   type HoldStatus,
+  type LedgerEntry,
   type PaymentEvent,
   type PaymentProvider,
   type PublicPaymentConfig,
@@ -218,6 +219,24 @@ export class SimulatedPayments implements PaymentProvider {
 
   minimumCharge(currency: string): number {
     return minimumCharge(currency)
+  }
+
+  async ledger(range: { from: Date; to: Date }): Promise<LedgerEntry[]> {
+    const rows = await this.db
+      .select()
+      .from(simulatedPayments)
+      .where(and(gte(simulatedPayments.createdAt, range.from), lt(simulatedPayments.createdAt, range.to)))
+      .orderBy(asc(simulatedPayments.createdAt))
+    return rows.map((row) => ({
+      id: row.id,
+      status: row.status as HoldStatus,
+      amount: row.amount,
+      currency: row.currency,
+      amountCaptured: row.amountCaptured,
+      amountRefunded: row.amountRefunded,
+      createdAt: row.createdAt,
+      sessionId: row.metadata.session_id ?? null,
+    }))
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   type CardDetails,
   type Hold,
   type HoldStatus,
+  type LedgerEntry,
   type PaymentEvent,
   type PaymentProvider,
   type PublicPaymentConfig,
@@ -141,6 +142,30 @@ export class StripePayments implements PaymentProvider {
 
   minimumCharge(currency: string): number {
     return minimumCharge(currency)
+  }
+
+  /** PaymentIntents created in the range, with their charge for the refunded amount (auto-paginated). */
+  async ledger(range: { from: Date; to: Date }): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = []
+    const list = this.stripe.paymentIntents.list({
+      created: { gte: Math.floor(range.from.getTime() / 1000), lt: Math.ceil(range.to.getTime() / 1000) },
+      limit: 100,
+      expand: ['data.latest_charge'],
+    })
+    for await (const intent of list) {
+      const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null
+      entries.push({
+        id: intent.id,
+        status: holdStatusOf(intent.status),
+        amount: intent.amount,
+        currency: intent.currency.toUpperCase(),
+        amountCaptured: intent.amount_received,
+        amountRefunded: charge?.amount_refunded ?? 0,
+        createdAt: new Date(intent.created * 1000),
+        sessionId: intent.metadata?.session_id ?? null,
+      })
+    }
+    return entries
   }
 }
 

@@ -21,11 +21,7 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
     .select()
     .from(connectors)
     .where(and(eq(connectors.chargerId, s.chargerId), eq(connectors.connectorId, s.connectorId)))
-  const [{ sequence }] = await tx
-    .insert(receiptCounters)
-    .values({ orgNumber: site.orgNumber, lastSequence: 1 })
-    .onConflictDoUpdate({ target: receiptCounters.orgNumber, set: { lastSequence: sql`${receiptCounters.lastSequence} + 1` } })
-    .returning({ sequence: receiptCounters.lastSequence })
+  const sequence = await nextSequence(tx, site.orgNumber)
   const cost = s.finalCost!
   const number = receiptNumber(site.orgNumber, sequence)
   const receipt = buildReceipt({
@@ -43,7 +39,8 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
       method: s.method,
       card: s.cardBrand && s.cardLast4 ? { brand: s.cardBrand, last4: s.cardLast4 } : null,
       holdAmount: s.holdAmount,
-      captured: s.capturedAmount,
+      // Only cards are captured; a grant session's cost is invoiced by the site's owner, so it is the total.
+      captured: s.method === 'card' ? s.capturedAmount : cost.total,
       released: s.releasedAmount,
       refunded: s.refundedAmount,
     },
@@ -59,4 +56,60 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
     content: receipt as unknown as Record<string, unknown>,
   })
   return receipt
+}
+
+/** The next number in the seller's sequence; the counter row is locked until the transaction ends. */
+async function nextSequence(tx: Tx, orgNumber: string): Promise<number> {
+  const [{ sequence }] = await tx
+    .insert(receiptCounters)
+    .values({ orgNumber, lastSequence: 1 })
+    .onConflictDoUpdate({ target: receiptCounters.orgNumber, set: { lastSequence: sql`${receiptCounters.lastSequence} + 1` } })
+    .returning({ sequence: receiptCounters.lastSequence })
+  return sequence
+}
+
+export interface InvoiceBuyer {
+  name: string
+  orgNumber: string
+  address: string
+}
+
+/**
+ * Reissues a session's receipt as a full VAT invoice for a business buyer: a new number in the
+ * seller's sequence, the same sale, the buyer added, and a reference to the receipt it replaces,
+ * which stays as it was. Asked twice for the same buyer, it answers with the invoice already issued.
+ */
+export async function issueInvoice(tx: Tx, original: typeof receipts.$inferSelect, to: InvoiceBuyer, now: Date): Promise<ReceiptView> {
+  const buyer: InvoiceBuyer = { name: to.name, orgNumber: to.orgNumber, address: to.address }
+  const issued = await tx
+    .select()
+    .from(receipts)
+    .where(and(eq(receipts.sessionId, original.sessionId), eq(receipts.kind, 'invoice'), eq(receipts.replaces, original.number)))
+  const same = issued.find((r) => {
+    const b = (r.content as unknown as ReceiptView).buyer
+    return b?.name === buyer.name && b.orgNumber === buyer.orgNumber && b.address === buyer.address
+  })
+  if (same) return same.content as unknown as ReceiptView
+  const sequence = await nextSequence(tx, original.orgNumber)
+  const number = receiptNumber(original.orgNumber, sequence)
+  const invoice: ReceiptView = {
+    ...(original.content as unknown as ReceiptView),
+    number,
+    issuedAt: now.toISOString(),
+    kind: 'invoice',
+    buyer,
+    replaces: original.number,
+  }
+  await tx.insert(receipts).values({
+    number,
+    sessionId: original.sessionId,
+    kind: 'invoice',
+    replaces: original.number,
+    orgNumber: original.orgNumber,
+    sequence,
+    tokenHash: original.tokenHash,
+    issuedAt: now,
+    content: invoice as unknown as Record<string, unknown>,
+  })
+  return invoice
 }

@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit'
-import type { ReceiptView } from '../views'
+import type { ReceiptRefundView, ReceiptView } from '../views'
 
 const lineNames: Record<ReceiptView['lines'][number]['type'], string> = {
   energy: 'Energi / Energy',
@@ -8,14 +8,18 @@ const lineNames: Record<ReceiptView['lines'][number]['type'], string> = {
   idle: 'Blockeringsavgift / Idle fee',
 }
 
-/** The receipt as an A4 PDF, bilingual Swedish/English, as the seller's simplified invoice. */
-export function renderReceiptPdf(r: ReceiptView): Promise<Buffer> {
+/**
+ * The receipt as an A4 PDF, bilingual Swedish/English: the seller's simplified invoice, or a full
+ * invoice with the buyer when support reissued it. Refunds made since are listed under it.
+ */
+export function renderReceiptPdf(r: ReceiptView & { refunds?: ReceiptRefundView[] }): Promise<Buffer> {
   const money = (minor: number) =>
     new Intl.NumberFormat('sv-SE', { style: 'currency', currency: r.currency }).format(minor / 100)
   const when = (iso: string | null) =>
     iso ? new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'Europe/Stockholm' }).format(new Date(iso)) : '–'
 
-  const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: `Kvitto ${r.number}`, Author: r.seller.legalName } })
+  const invoice = r.kind === 'invoice'
+  const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: `${invoice ? 'Faktura' : 'Kvitto'} ${r.number}`, Author: r.seller.legalName } })
   const chunks: Buffer[] = []
   doc.on('data', (chunk: Buffer) => chunks.push(chunk))
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -23,13 +27,20 @@ export function renderReceiptPdf(r: ReceiptView): Promise<Buffer> {
     doc.on('error', reject)
   })
 
-  doc.font('Helvetica-Bold').fontSize(20).text('Kvitto / Receipt')
+  doc.font('Helvetica-Bold').fontSize(20).text(invoice ? 'Faktura / Invoice' : 'Kvitto / Receipt')
   doc.font('Helvetica').fontSize(10).moveDown(0.3).text(`Nr ${r.number}   ·   ${when(r.issuedAt)}`)
+  if (r.replaces) doc.text(`Ersätter kvitto / Replaces receipt ${r.replaces}`)
   doc.moveDown()
   doc.font('Helvetica-Bold').text(r.seller.legalName)
   doc.font('Helvetica').text(r.seller.address)
   doc.text(`Org.nr ${r.seller.orgNumber}   ·   Momsreg.nr / VAT ${r.seller.vatNumber}`)
   doc.moveDown()
+  if (r.buyer) {
+    doc.font('Helvetica-Bold').text(`Köpare / Buyer: ${r.buyer.name}`)
+    doc.font('Helvetica').text(r.buyer.address)
+    doc.text(`Org.nr ${r.buyer.orgNumber}`)
+    doc.moveDown()
+  }
   doc.text(`Plats / Site: ${r.site.name}, ${r.site.address}`)
   doc.text(`Laddare / Charger: ${r.charger.id}, uttag / connector ${r.charger.connectorId} (${r.charger.evseId})`)
   doc.text(`Start: ${when(r.startedAt)}   Stopp / Stop: ${when(r.stoppedAt)}`)
@@ -59,7 +70,7 @@ export function renderReceiptPdf(r: ReceiptView): Promise<Buffer> {
   if (p.method === 'card') {
     doc.text(`Reserverat / Hold: ${money(p.holdAmount)}   Dragits / Captured: ${money(p.captured)}   Frigjort / Released: ${money(p.released)}`)
   }
-  if (p.refunded > 0) doc.text(`Återbetalt / Refunded: ${money(p.refunded)}`)
+  for (const refund of r.refunds ?? []) doc.text(`Återbetalt / Refunded ${when(refund.at)}: ${money(refund.amount)}`)
   doc.end()
   return done
 }

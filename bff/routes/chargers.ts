@@ -7,6 +7,8 @@ import { notFound } from '../errors'
 import { parseChargerRef } from '../domain/charger-ref'
 import { chargers, connectors } from '../store/schema'
 import type { ChargerView } from '../views'
+import type { AppEnv } from '../auth/viewer'
+import { forViewer } from '../chargers/view'
 
 const chargerNotFound = () =>
   notFound('charger_not_found', 'We could not find that charger. Check the code on the charger, or scan its QR code again.')
@@ -30,12 +32,16 @@ export function chargerRoutes(d: AppContext) {
     return row.id
   }
 
-  return new Hono()
+  return new Hono<AppEnv>()
     .get('/:ref/events', async (c) => {
       const id = await resolve(c.req.param('ref'))
+      const first = await d.chargerView(id)
+      // The driver's start methods are worked out once per stream; live changes are about connectors.
+      const mine = first ? await forViewer(d.db, first, c.get('viewer')?.userId ?? null, d.sessions.clock()) : null
+      const personal = (view: ChargerView): ChargerView => (mine ? { ...view, startMethods: mine.startMethods, grant: mine.grant } : view)
       return streamSSE(c, async (stream) => {
         let closed = false
-        const send = (view: ChargerView) => stream.writeSSE({ event: 'charger', data: JSON.stringify(view) }).catch(() => {})
+        const send = (view: ChargerView) => stream.writeSSE({ event: 'charger', data: JSON.stringify(personal(view)) }).catch(() => {})
         const unsubscribe = d.chargerFeed.subscribe(id, (view) => void send(view))
         stream.onAbort(() => {
           closed = true
@@ -58,6 +64,6 @@ export function chargerRoutes(d: AppContext) {
     .get('/:ref', async (c) => {
       const view = await d.chargerView(await resolve(c.req.param('ref')))
       if (!view) throw chargerNotFound()
-      return c.json(view)
+      return c.json(await forViewer(d.db, view, c.get('viewer')?.userId ?? null, d.sessions.clock()))
     })
 }

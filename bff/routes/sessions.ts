@@ -9,6 +9,7 @@ import { withReceiptLink } from '../sessions/view'
 import type { SessionRow } from '../sessions/service'
 import type { SessionView } from '../views'
 import { rateLimit } from './rate-limit'
+import type { AppEnv } from '../auth/viewer'
 import { json } from './validation'
 
 const createBody = z.object({
@@ -41,24 +42,35 @@ function idempotencyKeyOf(c: Context): string | undefined {
   return key
 }
 
+/** How the caller may see a session: with the device's stop token, or as the signed-in driver it belongs to. */
+type Access = { token: string } | { account: true }
+
 export function sessionRoutes(d: AppContext) {
   /** The session, if the caller may see and steer it. A wrong token looks like no session at all. */
-  async function authorized(c: Context, id: string): Promise<{ session: SessionRow; token: string }> {
+  async function authorized(c: Context<AppEnv>, id: string): Promise<{ session: SessionRow; access: Access }> {
     const token = stopTokenOf(c)
     const session = await d.sessions.get(id).catch(() => null)
-    if (!session || !token || !tokenMatches(token, session.stopTokenHash)) throw noSuchSession()
-    return { session, token }
+    if (session && token && tokenMatches(token, session.stopTokenHash)) return { session, access: { token } }
+    const viewer = c.get('viewer')
+    if (session && viewer && session.userId === viewer.userId) return { session, access: { account: true } }
+    throw noSuchSession()
   }
 
-  async function snapshot(session: SessionRow, token: string): Promise<SessionView> {
-    const view = await d.sessionFeedView(session)
-    return withReceiptLink(view, d.publicUrl, receiptTokenFor(token))
+  /** The receipt link: with its token for the device, without one for the account (the receipt route knows the owner). */
+  function receiptLink(view: SessionView, access: Access): SessionView {
+    if ('token' in access) return withReceiptLink(view, d.publicUrl, receiptTokenFor(access.token))
+    if (!view.receipt) return view
+    return { ...view, receipt: { number: view.receipt.number, url: `${d.publicUrl}/api/receipts/${encodeURIComponent(view.receipt.number)}` } }
   }
 
-  return new Hono()
+  async function snapshot(session: SessionRow, access: Access): Promise<SessionView> {
+    return receiptLink(await d.sessionFeedView(session), access)
+  }
+
+  return new Hono<AppEnv>()
     .post('/', rateLimit({ name: 'start', max: d.limits.sessionsPerMinute, windowMs: 60_000 }), json(createBody), async (c) => {
       const body = c.req.valid('json')
-      const created = await d.sessions.create({ ...body, idempotencyKey: idempotencyKeyOf(c) })
+      const created = await d.sessions.create({ ...body, idempotencyKey: idempotencyKeyOf(c), userId: c.get('viewer')?.userId ?? null })
       const payment = created.clientSecret
         ? {
             clientSecret: created.clientSecret,
@@ -67,7 +79,7 @@ export function sessionRoutes(d: AppContext) {
             ...d.payments.publicConfig(),
           }
         : null
-      return c.json({ session: await snapshot(created.session, created.stopToken), payment, stopToken: created.stopToken }, 201)
+      return c.json({ session: await snapshot(created.session, { token: created.stopToken }), payment, stopToken: created.stopToken }, 201)
     })
     .post('/stop-by-card', rateLimit({ name: 'stop-by-card', max: d.limits.stopByCardPerMinute, windowMs: 60_000 }), json(stopByCardBody), async (c) => {
       const { chargerId, paymentMethod } = c.req.valid('json')
@@ -76,33 +88,32 @@ export function sessionRoutes(d: AppContext) {
       return c.json({ session: await d.sessionFeedView(session) })
     })
     .post('/:id/authorize', async (c) => {
-      const { session, token } = await authorized(c, c.req.param('id'))
+      const { session, access } = await authorized(c, c.req.param('id'))
       const updated = await d.sessions.authorize(session.id)
-      return c.json({ session: await snapshot(updated, token) })
+      return c.json({ session: await snapshot(updated, access) })
     })
     .get('/:id', async (c) => {
-      const { session, token } = await authorized(c, c.req.param('id'))
-      return c.json(await snapshot(session, token))
+      const { session, access } = await authorized(c, c.req.param('id'))
+      return c.json(await snapshot(session, access))
     })
     .post('/:id/stop', async (c) => {
-      const { session, token } = await authorized(c, c.req.param('id'))
+      const { session, access } = await authorized(c, c.req.param('id'))
       const updated = await d.sessions.stop(session.id, 'driver')
-      return c.json({ session: await snapshot(updated, token) })
+      return c.json({ session: await snapshot(updated, access) })
     })
     .post('/:id/cancel', async (c) => {
-      const { session, token } = await authorized(c, c.req.param('id'))
+      const { session, access } = await authorized(c, c.req.param('id'))
       const updated = await d.sessions.cancel(session.id)
-      return c.json({ session: await snapshot(updated, token) })
+      return c.json({ session: await snapshot(updated, access) })
     })
     .get('/:id/events', async (c) => {
-      const { session, token } = await authorized(c, c.req.param('id'))
-      const receiptToken = receiptTokenFor(token)
+      const { session, access } = await authorized(c, c.req.param('id'))
       const lastSeen = Number(c.req.header('last-event-id') ?? NaN)
       return streamSSE(c, async (stream) => {
         let closed = false
         const send = (view: SessionView) =>
           stream
-            .writeSSE({ event: 'session', id: String(view.version), data: JSON.stringify(withReceiptLink(view, d.publicUrl, receiptToken)) })
+            .writeSSE({ event: 'session', id: String(view.version), data: JSON.stringify(receiptLink(view, access)) })
             .catch(() => {})
         const unsubscribe = d.sessionFeed.subscribe(session.id, (view) => void send(view))
         stream.onAbort(() => {

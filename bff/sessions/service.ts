@@ -7,7 +7,7 @@
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
-import { chargers, connectors, intents, sessionEvents, sessions, sites, tariffs, transactions } from '../store/schema'
+import { chargers, connectors, grants, intents, rfidTags, sessionEvents, sessions, sites, tariffs, transactions } from '../store/schema'
 import type { SessionState } from '../store/schema'
 import type { ChargerGateway, IdTagStatus, MeterSample, TransactionEvent } from '../charging/gateway'
 import { ChargerOfflineError } from '../charging/gateway'
@@ -20,6 +20,8 @@ import { newIdTag } from '../domain/id-tag'
 import { hashToken, newToken } from '../secrets'
 import { issueReceipt } from '../receipts/issue'
 import { receiptTokenFor } from './tokens'
+import { decideStart, usageThisMonth } from '../grants/service'
+import { grantComponents } from '../domain/grant'
 
 export type SessionRow = typeof sessions.$inferSelect
 type IntentRow = typeof intents.$inferSelect
@@ -84,6 +86,8 @@ export class Sessions {
     method: 'card' | 'grant' | 'open'
     capAmount?: number
     idempotencyKey?: string
+    /** The signed-in driver: the session goes into their history; needed for method grant. */
+    userId?: string | null
   }): Promise<{ session: SessionRow; stopToken: string; clientSecret: string | null }> {
     const createKey = input.idempotencyKey ? hashToken(`create:${input.idempotencyKey}`) : null
     if (createKey) {
@@ -99,13 +103,21 @@ export class Sessions {
       .where(and(eq(connectors.chargerId, input.chargerId), eq(connectors.connectorId, input.connectorId)))
     if (!place) throw notFound('connector_not_found', `Charger ${input.chargerId} has no connector ${input.connectorId}.`)
     const allowed = startMethodsFor(place.site.accessMode)
-    if (!allowed.includes(input.method)) {
+    // Grants may open any site; whether this driver's does is decided below.
+    if (input.method !== 'grant' && !allowed.includes(input.method)) {
       throw new AppError(403, 'method_not_allowed', `This charger cannot be started with "${input.method}". Use: ${allowed.join(', ')}.`)
     }
     if (!this.o.chargers.isOnline(input.chargerId)) {
       throw new AppError(409, 'charger_offline', 'The charger is offline right now. Nothing was charged; try another charger or try again shortly.')
     }
     await this.assertConnectorFree(input.chargerId, input.connectorId)
+    let grant: typeof grants.$inferSelect | null = null
+    if (input.method === 'grant') {
+      if (!input.userId) throw new AppError(401, 'sign_in_required', 'Sign in to charge with your access.')
+      const decision = await decideStart(this.db, { userId: input.userId, siteId: place.site.id, chargerId: input.chargerId, now: this.clock() })
+      if (!decision.ok) throw new AppError(403, decision.code, decision.message)
+      grant = decision.grant
+    }
     const minimum = this.o.payments.minimumCharge(place.tariff.currency)
     if (input.capAmount !== undefined && (input.capAmount < Math.max(minimum, 1000) || input.capAmount > place.tariff.holdAmount)) {
       throw new AppError(400, 'invalid_cap', `The cap must be between ${Math.max(minimum, 1000)} and ${place.tariff.holdAmount} (minor units).`)
@@ -114,7 +126,8 @@ export class Sessions {
     const id = newToken(12)
     // With an idempotency key the stop token is derived from it, so a replayed create can answer again.
     const stopToken = input.idempotencyKey ? stopTokenFor(input.idempotencyKey, id) : newToken()
-    const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components: place.tariff.components }
+    const components = grant ? grantComponents(grant, place.tariff.components) : place.tariff.components
+    const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components }
     const now = this.clock()
     const [session] = await this.db
       .insert(sessions)
@@ -133,6 +146,8 @@ export class Sessions {
         receiptTokenHash: hashToken(receiptTokenFor(stopToken)),
         createKey,
         holdStatus: input.method === 'card' ? 'pending' : 'none',
+        userId: input.userId ?? null,
+        grantId: grant?.id ?? null,
         createdAt: now,
         updatedAt: now,
       })
@@ -143,7 +158,7 @@ export class Sessions {
       const [existing] = await this.db.select().from(sessions).where(eq(sessions.createKey, createKey!))
       return this.replayCreate(existing, input.idempotencyKey!)
     }
-    await this.log(id, 'created', { method: input.method, holdAmount, tariff })
+    await this.log(id, 'created', { method: input.method, holdAmount, tariff, ...(grant ? { grantId: grant.id } : {}) })
     if (input.method !== 'card') return { session: await this.beginStart(id), stopToken, clientSecret: null }
     return { ...(await this.placeHold(session)), stopToken }
   }
@@ -233,7 +248,7 @@ export class Sessions {
   }
 
   /** Stop from the phone, by card, by support, or by the cost cap. */
-  async stop(id: string, reason: 'driver' | 'card' | 'hold_limit' | 'support'): Promise<SessionRow> {
+  async stop(id: string, reason: 'driver' | 'card' | 'hold_limit' | 'grant_cap' | 'support'): Promise<SessionRow> {
     const session = await this.change(id, (s) => {
       if (s.state === 'pending' || s.state === 'starting') return this.cancelChange(s, reason === 'driver' ? 'driver_cancelled' : reason)
       if (s.state === 'charging') {
@@ -283,13 +298,78 @@ export class Sessions {
 
   async authorizeIdTag(e: { chargerId: string; idTag: string }): Promise<IdTagStatus> {
     const [session] = await this.db.select().from(sessions).where(eq(sessions.idTag, e.idTag))
-    if (!session || session.chargerId !== e.chargerId) return 'Invalid'
-    return liveStates.includes(session.state) ? 'Accepted' : 'Invalid'
+    if (session) return session.chargerId === e.chargerId && liveStates.includes(session.state) ? 'Accepted' : 'Invalid'
+    return (await this.rfidDecision(e.chargerId, e.idTag)).status
+  }
+
+  /**
+   * A driver's own RFID tag: accepted where one of the tag owner's grants lets them start now.
+   * A revoked or expired grant answers Blocked, so the charger can say so; anything else Invalid.
+   */
+  private async rfidDecision(chargerId: string, idTag: string) {
+    const refused = (status: IdTagStatus) => ({ status, userId: null, grant: null })
+    const [tag] = await this.db.select().from(rfidTags).where(eq(rfidTags.idTag, idTag.toUpperCase()))
+    if (!tag) return refused('Invalid')
+    const [charger] = await this.db.select({ siteId: chargers.siteId }).from(chargers).where(eq(chargers.id, chargerId))
+    if (!charger) return refused('Invalid')
+    const decision = await decideStart(this.db, { userId: tag.userId, siteId: charger.siteId, chargerId, now: this.clock() })
+    if (decision.ok) return { status: 'Accepted' as IdTagStatus, userId: tag.userId, grant: decision.grant }
+    return refused(decision.code === 'grant_revoked' || decision.code === 'grant_expired' ? 'Blocked' : 'Invalid')
+  }
+
+  /**
+   * A transaction the charger started with a driver's RFID tag (no phone involved): a grant session
+   * bound to it from the start. Its idTag column is longer than any idTag (CiString20) a charger can
+   * send, so no charger can ever present it; the tag itself stays in the transaction.
+   */
+  private async startFromRfid(tx: TransactionEvent): Promise<void> {
+    const decision = await this.rfidDecision(tx.chargerId, tx.idTag)
+    if (decision.status !== 'Accepted' || !decision.grant) return
+    const grant = decision.grant
+    const [place] = await this.db
+      .select({ siteId: chargers.siteId, tariff: tariffs })
+      .from(chargers)
+      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
+      .where(eq(chargers.id, tx.chargerId))
+    const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components: grantComponents(grant, place.tariff.components) }
+    const id = newToken(12)
+    const stopToken = newToken()
+    const now = this.clock()
+    const [created] = await this.db
+      .insert(sessions)
+      .values({
+        id,
+        state: 'charging',
+        chargerId: tx.chargerId,
+        connectorId: tx.connectorId,
+        siteId: place.siteId,
+        method: 'grant',
+        idTag: `rfid-transaction-no-${tx.transactionId}:${tx.idTag.toUpperCase()}`,
+        tariff,
+        currency: tariff.currency,
+        holdAmount: 0,
+        stopTokenHash: hashToken(stopToken),
+        receiptTokenHash: hashToken(receiptTokenFor(stopToken)),
+        transactionId: tx.transactionId,
+        startedAt: tx.startedAt,
+        userId: decision.userId,
+        grantId: grant.id,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning()
+    if (!created) return
+    await this.db.insert(sessionEvents).values([
+      { sessionId: id, at: now, kind: 'created', data: { method: 'grant', rfid: true, grantId: grant.id, tariff } },
+      { sessionId: id, at: now, kind: 'transaction_started', data: { transactionId: tx.transactionId, meterStartWh: tx.meterStartWh } },
+    ])
+    this.publish(id)
   }
 
   async transactionStarted(tx: TransactionEvent): Promise<void> {
     const [found] = await this.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.idTag, tx.idTag))
-    if (!found) return
+    if (!found) return this.startFromRfid(tx)
     await this.change(found.id, (s) => {
       if (s.transactionId !== null) return null
       if (s.state === 'starting') {
@@ -319,6 +399,20 @@ export class Sessions {
       const margin = intervalWorth(session.tariff, powerW, this.o.meterIntervalSeconds)
       if (reachesHoldLimit(cost.total, session.holdAmount, margin)) await this.stop(session.id, 'hold_limit')
     }
+    if (session.state === 'charging' && session.grantId && (await this.reachesGrantCap(session, { energyWh, amount: cost.total, powerW }))) {
+      await this.stop(session.id, 'grant_cap')
+    }
+  }
+
+  /** Whether this month's use of the session's grant, with this session and one more interval, reaches a cap. */
+  private async reachesGrantCap(s: SessionRow, now: { energyWh: number; amount: number; powerW: number }): Promise<boolean> {
+    const [grant] = await this.db.select().from(grants).where(eq(grants.id, s.grantId!))
+    if (!grant || (grant.capAmount === null && grant.capEnergyWh === null)) return false
+    const earlier = (await usageThisMonth(this.db, [grant], this.clock(), s.id)).get(grant.id) ?? { energyWh: 0, amount: 0 }
+    const energyMargin = Math.ceil((now.powerW * this.o.meterIntervalSeconds) / 3600)
+    const amountMargin = intervalWorth(s.tariff, now.powerW, this.o.meterIntervalSeconds)
+    if (grant.capEnergyWh !== null && earlier.energyWh + now.energyWh + energyMargin >= grant.capEnergyWh) return true
+    return grant.capAmount !== null && reachesHoldLimit(earlier.amount + now.amount, grant.capAmount, amountMargin)
   }
 
   async transactionStopped(tx: TransactionEvent): Promise<void> {

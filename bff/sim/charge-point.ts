@@ -203,6 +203,22 @@ export class SimChargePoint extends EventEmitter {
     await this.idle()
   }
 
+  /**
+   * A driver presents an RFID tag at the charger, as on a real one: Authorize, and when accepted the
+   * transaction starts (the car is plugged in). Returns the central system's answer to Authorize.
+   */
+  async startLocally(connectorId: number, idTag: string): Promise<string> {
+    const c = this.connector(connectorId)
+    const reply = (await this.rpc!.call('Authorize', { idTag })) as Params
+    const status = String(reply.idTagInfo?.status)
+    if (status === 'Accepted' && !c.tx) {
+      c.plugged = true
+      this.beginTransaction(c, idTag)
+    }
+    await this.idle()
+    return status
+  }
+
   /** Resolves when every message has been delivered, or when the charger is offline (the rest is queued). */
   async idle(): Promise<void> {
     while (this.pumping) await this.pumping

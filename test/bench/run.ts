@@ -1,6 +1,7 @@
-/** `npm run bench`: prints the performance numbers of issues 2 and 3 (targets in parentheses). */
+/** `npm run bench`: prints the performance numbers of issues 2, 3 and 6 (targets in parentheses). */
 import { benchOcppLoad } from './ocpp-load'
 import { benchSessions } from './sessions'
+import { benchLighthouse } from './lighthouse'
 
 const ms = (n: number) => `${n.toFixed(1)} ms`
 
@@ -21,6 +22,14 @@ async function main() {
   console.log(`  GET /api/sessions/:id p99 ${ms(s.snapshotP99Ms)}   (< 20 ms)`)
   console.log(`  SSE fan-out p50          ${ms(s.fanoutP50Ms)}   to ${s.viewers} viewers`)
   console.log(`  SSE fan-out p99          ${ms(s.fanoutP99Ms)}   (< 250 ms)`)
+
+  console.log('Lighthouse, mobile settings, on the built PWA (npm run build first)…')
+  for (const page of await benchLighthouse()) {
+    console.log(`  ${page.page}`)
+    console.log(`    performance            ${page.performance}   (95+)`)
+    console.log(`    accessibility          ${page.accessibility}   (100)`)
+    console.log(`    best practices         ${page.bestPractices}   (95+)`)
+  }
   process.exit(0)
 }
 

@@ -2,7 +2,7 @@
  * The real entry points as an operator runs them: `bff/index.ts` and the provisioning CLI, as
  * child processes on the embedded database in a temporary data directory.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,6 +12,8 @@ import { RPCClient } from 'ocpp-rpc'
 import { until } from '../support/system'
 
 const root = join(import.meta.dirname, '..', '..')
+// Each case starts real processes (tsx compiles on the way): slow on a busy machine, not a benchmark.
+vi.setConfig({ testTimeout: 120_000 })
 const children: ChildProcess[] = []
 const dirs: string[] = []
 

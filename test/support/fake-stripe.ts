@@ -152,6 +152,20 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       intents.set(id, intent)
       return { status: 200, body: withExpansions(intent, params.expand) }
     }
+    if (method === 'GET' && path === '/v1/payment_intents') {
+      // Newest first, as Stripe lists; `created[gte]`/`created[lt]` filter, `starting_after` pages.
+      const created = (params.created as Json | undefined) ?? {}
+      const limit = Number(params.limit ?? 10)
+      let all = [...intents.values()]
+        .filter((i) => (created.gte === undefined || i.created >= Number(created.gte)) && (created.lt === undefined || i.created < Number(created.lt)))
+        .reverse()
+      if (params.starting_after) all = all.slice(all.findIndex((i) => i.id === params.starting_after) + 1)
+      const expand = Array.isArray(params.expand) ? (params.expand as string[]).map((e) => e.replace(/^data\./, '')) : []
+      return {
+        status: 200,
+        body: { object: 'list', url: '/v1/payment_intents', has_more: all.length > limit, data: all.slice(0, limit).map((i) => withExpansions(i, expand)) },
+      }
+    }
     if (method === 'GET' && (match = path.match(/^\/v1\/payment_intents\/([^/]+)$/))) {
       return { status: 200, body: withExpansions(intentOr404(match[1]), params.expand) }
     }

@@ -1,9 +1,22 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest'
-import { en } from '../../web/locales/en'
-import { sv } from '../../web/locales/sv'
+import { en as enDriver } from '../../web/locales/en'
+import { sv as svDriver } from '../../web/locales/sv'
+import { enAreas } from '../../web/locales/areas.en'
+import { svAreas } from '../../web/locales/areas.sv'
 import { initialLocale } from '../../web/i18n'
 import { storageKeys } from '../../web/storage-keys'
+
+/** Each language's strings in full: the driver's screens merged with the signed-in areas. */
+function merge(a: object, b: object): object {
+  const out: Record<string, unknown> = { ...a }
+  for (const [key, value] of Object.entries(b)) {
+    out[key] = typeof value === 'object' && value !== null && typeof out[key] === 'object' ? merge(out[key] as object, value) : value
+  }
+  return out
+}
+const en = merge(enDriver, enAreas)
+const sv = merge(svDriver, svAreas)
 
 function keys(messages: object, prefix = ''): string[] {
   return Object.entries(messages).flatMap(([key, value]) =>
@@ -38,15 +51,22 @@ describe('translations', () => {
 describe('language choice', () => {
   const storage = (saved: string | null) => ({ getItem: (key: string) => (key === storageKeys.locale ? saved : null) })
 
-  it('defaults to Swedish for sv-* browsers and English otherwise', () => {
+  it('picks the first browser language the app speaks, else English', () => {
     expect(initialLocale(storage(null), ['sv-SE', 'en'])).toBe('sv')
-    expect(initialLocale(storage(null), ['de-DE', 'sv'])).toBe('sv')
+    expect(initialLocale(storage(null), ['ja-JP', 'sv'])).toBe('sv')
+    expect(initialLocale(storage(null), ['de-DE', 'sv'])).toBe('de')
     expect(initialLocale(storage(null), ['en-US'])).toBe('en')
-    expect(initialLocale(storage(null), ['nb-NO'])).toBe('en')
+    expect(initialLocale(storage(null), ['no', 'en'])).toBe('nb')
+    expect(initialLocale(storage(null), ['nn-NO'])).toBe('nb')
+    expect(initialLocale(storage(null), ['da-DK'])).toBe('da')
+    expect(initialLocale(storage(null), ['fi'])).toBe('fi')
+    expect(initialLocale(storage(null), ['ja-JP', 'zh'])).toBe('en')
   })
 
   it('keeps the remembered choice over the browser language', () => {
     expect(initialLocale(storage('en'), ['sv-SE'])).toBe('en')
     expect(initialLocale(storage('sv'), ['en-GB'])).toBe('sv')
+    expect(initialLocale(storage('fi'), ['sv-SE'])).toBe('fi')
+    expect(initialLocale(storage('xx'), ['da'])).toBe('da')
   })
 })

@@ -1,4 +1,4 @@
-import type { ReceiptView } from '../../bff/views'
+import type { ReceiptAnswer } from '../../bff/views'
 import { api } from './client'
 import { call } from './http'
 
@@ -6,7 +6,7 @@ const receipt = (number: string, token: string) => ({ param: { number: encodeURI
 
 /** The route also serves the PDF, so its JSON is typed here. */
 export const fetchReceipt = (number: string, token: string) =>
-  call(api.receipts[':number'].$get(receipt(number, token))) as Promise<ReceiptView>
+  call(api.receipts[':number'].$get(receipt(number, token))) as Promise<ReceiptAnswer>
 
 export const receiptPdfUrl = (number: string, token: string) =>
   `/api/receipts/${encodeURIComponent(number)}.pdf?t=${encodeURIComponent(token)}`

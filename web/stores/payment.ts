@@ -1,18 +1,10 @@
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watchEffect } from 'vue'
+import { paymentUnderWay } from '../app/payment-under-way'
 import { ApiError } from '../api/http'
 import { authorizeSession, cancelSession, createSession, type CreatedSession, type NewCardSession } from '../api/sessions'
 import { useSessionStore } from './session'
-
-/** A v4 UUID; crypto.randomUUID needs a secure context, phones on a LAN address may not have one. */
-export function newIdempotencyKey(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID()
-  const b = crypto.getRandomValues(new Uint8Array(16))
-  b[6] = (b[6] & 0x0f) | 0x40
-  b[8] = (b[8] & 0x3f) | 0x80
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
-}
+import { newIdempotencyKey } from '../api/idempotency'
 
 /** Places the hold with the provider (simulated form or Stripe.js); throws ApiError when declined. */
 export type ConfirmCard = (created: CreatedSession) => Promise<void>
@@ -24,6 +16,7 @@ export const usePaymentStore = defineStore('payment', () => {
   const busy = ref(false)
   const error = ref<ApiError | null>(null)
   let target = ''
+  watchEffect(() => (paymentUnderWay.value = busy.value || attempt.value !== null))
 
   /** Starts a fresh attempt when the driver comes to pay for another connector. */
   function begin(chargerId: string, connectorId: number) {

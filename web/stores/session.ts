@@ -4,6 +4,9 @@ import type { SessionView } from '../../bff/views'
 import { ApiError } from '../api/http'
 import { cancelSession, fetchSession, stopSession, watchSession } from '../api/sessions'
 import { storageKeys } from '../storage-keys'
+import { online, onReconnect, onStopsDelivered, requestStopSync } from '../app/connectivity'
+import { lastKnownSession, saveSession } from '../offline/cache'
+import { deliverQueuedStops, isStopQueued, queueStop } from '../offline/stop-queue'
 
 /** A session started on this device: the stop token lives only here (and as a hash in the BFF). */
 export interface DeviceSession {
@@ -25,6 +28,11 @@ export const finalStates: ReadonlySet<SessionView['state']> = new Set(['complete
 
 /** Sessions older than this no longer reopen by themselves when the app starts. */
 const reopenWindowMs = 2 * 24 * 60 * 60 * 1000
+
+/** How often a queued stop is retried while the device says it is online but the BFF cannot be reached. */
+const stopRetryMs = 5000
+
+const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('unknown', String(e), 0))
 
 export function readDeviceHistory(storage: Pick<Storage, 'getItem'>): DeviceSession[] {
   try {
@@ -53,7 +61,11 @@ export const useSessionStore = defineStore('session', () => {
   const receivedAt = ref<number | null>(null)
   const error = ref<ApiError | null>(null)
   const stopping = ref(false)
+  /** The live session's stop was pressed without a connection and waits to be sent. */
+  const stopQueued = ref(false)
   let unwatch: (() => void) | null = null
+  let followed: string | null = null
+  let retryTimer: ReturnType<typeof setTimeout> | null = null
 
   const sorted = computed(() => [...history.value].sort((a, b) => b.createdAt.localeCompare(a.createdAt)))
   const running = computed(() => runningDeviceSession(sorted.value, Date.now()))
@@ -89,6 +101,7 @@ export const useSessionStore = defineStore('session', () => {
     live.value = snapshot
     receivedAt.value = Date.now()
     record(snapshot)
+    void saveSession(snapshot, receivedAt.value)
   }
 
   /** Shows a session live. Without a stop token from this device there is nothing to open. */
@@ -96,14 +109,36 @@ export const useSessionStore = defineStore('session', () => {
     close()
     live.value = null
     error.value = null
+    stopQueued.value = false
+    await follow(sessionId)
+  }
+
+  /** Fetches the session and keeps it live; without a connection it shows the last known snapshot. */
+  async function follow(sessionId: string) {
+    close()
+    followed = sessionId
     const entry = find(sessionId)
     if (!entry) return
+    const queued = isStopQueued(sessionId)
     try {
       const snapshot = await fetchSession(sessionId, entry.stopToken)
+      if (followed !== sessionId) return
       accept(snapshot)
+      error.value = null
+      stopQueued.value = await queued
       if (finalStates.has(snapshot.state)) return
     } catch (e) {
-      error.value = e instanceof ApiError ? e : new ApiError('unknown', String(e), 0)
+      const failure = asApiError(e)
+      const cached = failure.status === 0 && live.value?.id !== sessionId ? await lastKnownSession(sessionId) : null
+      stopQueued.value = await queued
+      if (followed !== sessionId) return
+      if (cached) {
+        live.value = cached.view
+        receivedAt.value = cached.savedAt
+      } else if (!(failure.status === 0 && live.value?.id === sessionId)) {
+        error.value = failure
+      }
+      if (live.value && finalStates.has(live.value.state)) return
     }
     unwatch = watchSession(sessionId, entry.stopToken, {
       onData: (snapshot) => {
@@ -118,6 +153,7 @@ export const useSessionStore = defineStore('session', () => {
   function close() {
     unwatch?.()
     unwatch = null
+    followed = null
     connected.value = false
   }
 
@@ -135,7 +171,60 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  const stop = () => act(stopSession)
+  /** Stops now, or, without a connection, queues the stop to be sent as soon as there is one. */
+  async function stop() {
+    const entry = live.value && find(live.value.id)
+    if (!entry || stopping.value || stopQueued.value) return
+    if (!online.value) return queue(entry)
+    stopping.value = true
+    error.value = null
+    try {
+      accept((await stopSession(entry.sessionId, entry.stopToken)).session)
+    } catch (e) {
+      const failure = asApiError(e)
+      if (failure.status === 0) await queue(entry)
+      else error.value = failure
+    } finally {
+      stopping.value = false
+    }
+  }
+
+  async function queue(entry: DeviceSession) {
+    await queueStop(entry.sessionId, entry.stopToken)
+    stopQueued.value = true
+    // Background Sync where the browser has it; the page's own retries cover the rest.
+    await requestStopSync()
+    retryStops()
+  }
+
+  function retryStops() {
+    if (retryTimer || !stopQueued.value) return
+    retryTimer = setTimeout(() => {
+      retryTimer = null
+      if (online.value) void deliverStops()
+    }, stopRetryMs)
+  }
+
+  function delivered(sessionIds: string[]) {
+    const id = live.value?.id
+    if (!id || !sessionIds.includes(id)) return
+    stopQueued.value = false
+    void follow(id)
+  }
+
+  async function deliverStops() {
+    delivered((await deliverQueuedStops()).map((d) => d.sessionId))
+    retryStops()
+  }
+
+  // The connection is back: send queued stops and pick the live view up again, without a reload.
+  onReconnect(() => {
+    void deliverStops()
+    const id = followed ?? live.value?.id
+    if (id && live.value && !finalStates.has(live.value.state)) void follow(id)
+  })
+  onStopsDelivered(delivered)
+  if (online.value) void deliverStops()
   /** Before charging has begun: gives up and releases the hold. */
   const cancel = () => act(cancelSession)
 
@@ -149,5 +238,5 @@ export const useSessionStore = defineStore('session', () => {
     )
   }
 
-  return { history, sorted, running, live, connected, receivedAt, error, stopping, find, remember, record, open, close, stop, cancel, refreshHistory }
+  return { history, sorted, running, live, connected, receivedAt, error, stopping, stopQueued, find, remember, record, open, close, stop, cancel, refreshHistory }
 })

@@ -1,0 +1,101 @@
+import { Hono } from 'hono'
+import { and, eq } from 'drizzle-orm'
+import { z } from 'zod'
+import type { AppContext } from '../app'
+import { AppError } from '../errors'
+import { requireUser, type AppEnv } from '../auth/viewer'
+import { findOrCreateUser, normalizeEmail, signIn, signOut, userView } from '../auth/accounts'
+import { sendCode, verifyCode } from '../auth/email-codes'
+import {
+  PasskeyFailed,
+  challengePurpose,
+  passkeyView,
+  registrationOptions,
+  relyingPartyOf,
+  signInOptions,
+  verifyRegistration,
+  verifySignIn,
+} from '../auth/passkeys'
+import { passkeys } from '../store/schema'
+import { rateLimit } from './rate-limit'
+import { json } from './validation'
+
+const email = z.email().max(254)
+const startBody = z.object({ email })
+const verifyBody = z.object({ email, code: z.string().trim().min(1).max(12) })
+const optionsBody = z.object({ purpose: z.enum(['register', 'sign_in']) })
+const passkeyBody = z.object({ challengeId: z.string().min(1).max(64), response: z.record(z.string(), z.unknown()), name: z.string().trim().min(1).max(60).optional() })
+
+const passkeyFailed = () => new AppError(400, 'passkey_failed', 'The passkey could not be verified. Try again, or sign in with a code by email.')
+
+export function authRoutes(d: AppContext) {
+  const now = () => d.sessions.clock()
+  const rp = relyingPartyOf(d.publicUrl)
+
+  return new Hono<AppEnv>()
+    .get('/me', async (c) => {
+      const viewer = c.get('viewer')
+      return c.json({ user: viewer ? await userView(d.db, viewer.userId) : null })
+    })
+    .post('/email/start', rateLimit({ name: 'sign-in code', max: 20, windowMs: 3_600_000 }), json(startBody), async (c) => {
+      await sendCode(d.db, d.mailer, normalizeEmail(c.req.valid('json').email), now())
+      // The same answer for every address: nobody learns who has an account.
+      return c.json({ sent: true as const }, 202)
+    })
+    .post('/email/verify', json(verifyBody), async (c) => {
+      const body = c.req.valid('json')
+      const address = normalizeEmail(body.email)
+      await verifyCode(d.db, address, body.code.replace(/\s/g, ''), now())
+      const { userId, created } = await findOrCreateUser(d.db, address, now())
+      await signIn(c, d.db, { userId, publicUrl: d.publicUrl, now: now() })
+      return c.json({ user: await userView(d.db, userId), created })
+    })
+    .post('/passkey/options', json(optionsBody), async (c) => {
+      const { purpose } = c.req.valid('json')
+      if (purpose === 'sign_in') return c.json(await signInOptions(d.db, rp, now()))
+      const viewer = c.get('viewer')
+      if (!viewer) throw new AppError(401, 'sign_in_required', 'Sign in first (with a code by email), then add a passkey.')
+      return c.json(await registrationOptions(d.db, rp, viewer.userId, now()))
+    })
+    .post('/passkey/verify', json(passkeyBody), async (c) => {
+      const body = c.req.valid('json')
+      const purpose = await challengePurpose(d.db, body.challengeId)
+      try {
+        if (purpose === 'register') {
+          const viewer = c.get('viewer')
+          if (!viewer) throw new AppError(401, 'sign_in_required', 'Sign in first, then add a passkey.')
+          const passkey = await verifyRegistration(d.db, rp, { challengeId: body.challengeId, userId: viewer.userId, response: body.response, name: body.name, now: now() })
+          return c.json({ passkey }, 201)
+        }
+        const userId = await verifySignIn(d.db, rp, { challengeId: body.challengeId, response: body.response, now: now() })
+        await signIn(c, d.db, { userId, publicUrl: d.publicUrl, now: now() })
+        return c.json({ user: await userView(d.db, userId) }, 200)
+      } catch (error) {
+        if (error instanceof PasskeyFailed) {
+          d.logger.info({ reason: error.message }, 'passkey ceremony failed')
+          throw passkeyFailed()
+        }
+        throw error
+      }
+    })
+    .get('/passkeys', requireUser, async (c) => {
+      const rows = await d.db.select().from(passkeys).where(eq(passkeys.userId, c.get('viewer')!.userId))
+      return c.json({ passkeys: rows.map(passkeyView) })
+    })
+    .delete('/passkeys/:id', requireUser, async (c) => {
+      const removed = await d.db
+        .delete(passkeys)
+        .where(and(eq(passkeys.id, c.req.param('id')), eq(passkeys.userId, c.get('viewer')!.userId)))
+        .returning({ id: passkeys.id })
+      if (removed.length === 0) throw new AppError(404, 'passkey_not_found', 'No such passkey on your account.')
+      return c.body(null, 204)
+    })
+    .post('/sign-out', async (c) => {
+      await signOut(c, d.db, { authSessionId: c.get('viewer')?.authSessionId })
+      return c.body(null, 204)
+    })
+    .post('/sign-out-all', requireUser, async (c) => {
+      await signOut(c, d.db, { allOfUser: c.get('viewer')!.userId })
+      return c.body(null, 204)
+    })
+}
