@@ -87,7 +87,7 @@ export default defineConfig({
           groups: [
             { name: 'framework', test: /node_modules[\\/](@?vue|vue-router|pinia|vue-i18n|@intlify|hono)[\\/]|rolldown[\\/]runtime/ },
             // Small modules the entry shares with lazy pages: one chunk instead of several tiny ones.
-            { name: 'core', test: /web[\\/](storage-keys|api[\\/](http|auth|client))\.ts$/ },
+            { name: 'core', test: /web[\\/](storage-keys|api[\\/](http|auth|client)|stores[\\/]account)\.ts$/ },
           ],
         },
       },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
 import { and, eq } from 'drizzle-orm'
 import { connectCharger, http, startTestSystem, until, type TestSystem } from '../support/system'
-import { cookieFor } from '../support/cookie'
+import { cookieFor } from '../support/auth'
 import { auditLog, outbox, receipts, sessions, simulatedPayments, users } from '../../bff/store/schema'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { connectCharger, http, startTestSystem, until, type TestSystem } from '../support/system'
-import { cookieFor } from '../support/cookie'
+import { cookieFor } from '../support/auth'
 import { distRoot, launchChromium, phoneContext, screenshotDir } from '../support/browser'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 

@@ -21,6 +21,7 @@ export function grant(overrides: Partial<GrantView> = {}): GrantView {
   return {
     id: 'grt_1',
     siteId: 'demo',
+    siteName: 'Demo Garage',
     chargerId: null,
     email: 'neighbour@example.com',
     userId: 'usr_9',

@@ -92,10 +92,20 @@ describe('live session page', () => {
     expect(wrapper.find('[data-test=stop]').exists()).toBe(false)
   })
 
-  it('says so when the session was started on another device', async () => {
-    const calls = stubFetch(() => apiError(401, 'unauthorized', 'no'))
+  it('says so when the session was started on another device and nobody is signed in', async () => {
+    const calls = stubFetch((call) => (call.path === '/api/auth/me' ? json({ user: null }) : apiError(404, 'session_not_found', 'no')))
     const { wrapper } = await mountAt('/s/ses_other')
     expect(wrapper.find('[data-test=other-device] h1').text()).toBe('This session was started on another device.')
-    expect(calls).toHaveLength(0)
+    expect(calls.map((c) => c.path)).toEqual(['/api/auth/me'])
+  })
+
+  it('shows the signed-in driver their session from another device, as their account', async () => {
+    const user = { id: 'usr_1', email: 'driver@example.com', name: null, roles: [] }
+    const calls = stubFetch((call) => (call.path === '/api/auth/me' ? json({ user }) : json(session({ id: 'ses_other' }))))
+    const { wrapper } = await mountAt('/s/ses_other')
+    expect(wrapper.find('[data-test=other-device]').exists()).toBe(false)
+    expect(wrapper.find('[data-test=headline]').text()).toBe('Charging')
+    const fetched = calls.find((c) => c.path === '/api/sessions/ses_other')!
+    expect(fetched.headers.authorization ?? '').not.toMatch(/Bearer \S/)
   })
 })

@@ -1,5 +1,7 @@
 /** Accounts: email codes, passkeys, sign-out. */
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/browser'
+import type { UserView } from '../../bff/auth/accounts'
+import type { PasskeyView } from '../../bff/auth/passkeys'
 import { api } from './client'
 import { call } from './http'
 
@@ -13,21 +15,9 @@ export function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: st
   return call(fetch(path, init)) as Promise<T>
 }
 
-export type AccountRole = 'owner' | 'support' | 'admin'
-
-export interface AccountUser {
-  id: string
-  email: string
-  name: string | null
-  roles: { role: AccountRole; siteId: string | null }[]
-}
-
-export interface Passkey {
-  id: string
-  name: string | null
-  createdAt: string
-  lastUsedAt?: string | null
-}
+export type AccountUser = UserView
+export type AccountRole = UserView['roles'][number]['role']
+export type Passkey = PasskeyView
 
 export interface OutboxMail {
   id: number

@@ -1,33 +1,11 @@
 /** The signed-in driver's own things: history, RFID tags, grants, claiming guest sessions. */
-import type { SessionView } from '../../bff/views'
+import type { MonthTotal, SessionSummary } from '../../bff/routes/me'
 import { request } from './auth'
 import { api } from './client'
 import { call } from './http'
 import type { GrantView } from './owner'
 
-export interface SessionSummary {
-  id: string
-  state: SessionView['state']
-  chargerId: string
-  connectorId: number
-  siteName: string
-  method: SessionView['method']
-  startedAt: string | null
-  stoppedAt: string | null
-  energyWh: number
-  total: number
-  currency: string
-  receipt: { number: string; url: string } | null
-}
-
-export interface MonthTotal {
-  /** YYYY-MM */
-  month: string
-  count: number
-  energyWh: number
-  total: number
-  currency: string
-}
+export type { MonthTotal, SessionSummary }
 
 export interface SessionPage {
   sessions: SessionSummary[]

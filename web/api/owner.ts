@@ -1,30 +1,11 @@
 /** A site owner's pages: their sites, grants and invites. */
-import type { TariffComponent } from '../../bff/domain/tariff'
+import type { GrantView, InviteView } from '../../bff/grants/service'
 import { api } from './client'
 import { call } from './http'
 
-export type TariffOverride = { kind: 'free' } | { kind: 'tariff'; components: TariffComponent[] }
-
-export type GrantStatus = 'active' | 'pending' | 'expired' | 'revoked' | 'not_yet_valid'
-
-export interface GrantView {
-  id: string
-  siteId: string
-  siteName?: string
-  chargerId: string | null
-  email: string | null
-  userId: string | null
-  label: string | null
-  validFrom: string | null
-  validUntil: string | null
-  tariffOverride: TariffOverride | null
-  capEnergyWh: number | null
-  capAmount: number | null
-  createdAt: string
-  revokedAt: string | null
-  status: GrantStatus
-  usedThisMonth: { energyWh: number; amount: number }
-}
+import type { TariffOverride } from '../../bff/domain/grant'
+export type { GrantStatus, TariffOverride } from '../../bff/domain/grant'
+export type { GrantView, InviteView }
 
 export interface OwnerSite {
   id: string
@@ -60,24 +41,6 @@ export interface NewInvite {
   tariffOverride?: TariffOverride
   capEnergyWh?: number
   capAmount?: number
-}
-
-export interface InviteView {
-  id: string
-  siteId: string
-  chargerId: string | null
-  label: string | null
-  grantValidUntil: string | null
-  tariffOverride: TariffOverride | null
-  capEnergyWh: number | null
-  capAmount: number | null
-  maxUses: number
-  uses: number
-  expiresAt: string
-  createdAt: string
-  revokedAt: string | null
-  usable: boolean
-  reason: 'expired' | 'revoked' | 'used_up' | null
 }
 
 const site = (id: string) => ({ param: { id: encodeURIComponent(id) } })

@@ -4,6 +4,7 @@ import type { SessionView } from '../../bff/views'
 import { ApiError } from '../api/http'
 import { cancelSession, fetchSession, stopSession, watchSession } from '../api/sessions'
 import { storageKeys } from '../storage-keys'
+import { useAccountStore } from './account'
 import { online, onReconnect, onStopsDelivered, requestStopSync } from '../app/connectivity'
 import { lastKnownSession, saveSession } from '../offline/cache'
 import { deliverQueuedStops, isStopQueued, queueStop } from '../offline/stop-queue'
@@ -104,7 +105,17 @@ export const useSessionStore = defineStore('session', () => {
     void saveSession(snapshot, receivedAt.value)
   }
 
-  /** Shows a session live. Without a stop token from this device there is nothing to open. */
+  /**
+   * How this device may follow and stop a session: with the stop token it holds, or, for the
+   * signed-in driver's own sessions (another phone, an RFID start), as that account (no token).
+   */
+  function access(sessionId: string): DeviceSession | null {
+    const entry = find(sessionId)
+    if (entry) return entry
+    return useAccountStore().signedIn ? { sessionId, stopToken: '', chargerId: '', connectorId: 0, createdAt: '' } : null
+  }
+
+  /** Shows a session live. Without a stop token from this device (or the account) there is nothing to open. */
   async function open(sessionId: string) {
     close()
     live.value = null
@@ -117,7 +128,7 @@ export const useSessionStore = defineStore('session', () => {
   async function follow(sessionId: string) {
     close()
     followed = sessionId
-    const entry = find(sessionId)
+    const entry = access(sessionId)
     if (!entry) return
     const queued = isStopQueued(sessionId)
     try {
@@ -158,7 +169,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function act(action: typeof stopSession) {
-    const entry = live.value && find(live.value.id)
+    const entry = live.value && access(live.value.id)
     if (!entry || stopping.value) return
     stopping.value = true
     error.value = null
@@ -173,7 +184,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Stops now, or, without a connection, queues the stop to be sent as soon as there is one. */
   async function stop() {
-    const entry = live.value && find(live.value.id)
+    const entry = live.value && access(live.value.id)
     if (!entry || stopping.value || stopQueued.value) return
     if (!online.value) return queue(entry)
     stopping.value = true
@@ -238,5 +249,5 @@ export const useSessionStore = defineStore('session', () => {
     )
   }
 
-  return { history, sorted, running, live, connected, receivedAt, error, stopping, stopQueued, find, remember, record, open, close, stop, cancel, refreshHistory }
+  return { history, sorted, running, live, connected, receivedAt, error, stopping, stopQueued, find, access, remember, record, open, close, stop, cancel, refreshHistory }
 })
