@@ -34,7 +34,7 @@ export function inviteRoutes(d: AppContext) {
     .use(rateLimit({ name: 'invite', max: 30, windowMs: 60_000 }))
     .get('/:code', async (c) => {
       const invite = await inviteByCode(c.req.param('code'))
-      const [site] = await d.db.select({ name: sites.name, city: sites.city }).from(sites).where(eq(sites.id, invite.siteId))
+      const [site] = await d.db.select({ name: sites.name, city: sites.city, currency: sites.currency }).from(sites).where(eq(sites.id, invite.siteId))
       const [charger] = invite.chargerId ? await d.db.select({ id: chargers.id, label: chargers.label }).from(chargers).where(eq(chargers.id, invite.chargerId)) : []
       const reason = inviteRefusal(invite, now())
       return c.json({

@@ -69,6 +69,7 @@ export function ownerRoutes(d: AppContext) {
         name: s.name,
         city: s.city,
         accessMode: s.accessMode,
+        currency: s.currency,
         chargers: list.filter((ch) => ch.siteId === s.id).map((ch) => ({ id: ch.id, label: ch.label })),
       })),
     })

@@ -110,7 +110,7 @@ describe('owners manage grants', () => {
     expect((await call('POST', '/api/sites/demo/grants', otherOwner, { email: 'x@example.com' })).status).toBe(403)
     expect((await call('GET', '/api/sites/demo/grants')).status).toBe(401)
     const mine = await call('GET', '/api/owner/sites', otherOwner)
-    expect(mine.body.sites).toEqual([{ id: 'other', name: 'Other Garage', city: 'Uppsala', accessMode: 'private', chargers: [{ id: 'OTHER-1', label: null }] }])
+    expect(mine.body.sites).toEqual([{ id: 'other', name: 'Other Garage', city: 'Uppsala', currency: 'SEK', accessMode: 'private', chargers: [{ id: 'OTHER-1', label: null }] }])
   })
 })
 

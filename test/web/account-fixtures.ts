@@ -11,6 +11,7 @@ export const site: OwnerSite = {
   name: 'Demo Garage',
   city: 'Stockholm',
   accessMode: 'paid',
+  currency: 'SEK',
   chargers: [
     { id: 'DEMO-1', label: 'Plats 1–2' },
     { id: 'DEMO-2', label: null },
@@ -41,7 +42,7 @@ export function grant(overrides: Partial<GrantView> = {}): GrantView {
 
 export function invitePreview(overrides: Partial<InvitePreview> = {}): InvitePreview {
   return {
-    site: { name: 'Demo Garage', city: 'Stockholm' },
+    site: { name: 'Demo Garage', city: 'Stockholm', currency: 'SEK' },
     charger: null,
     label: 'Neighbours',
     terms: { validUntil: null, tariffOverride: { kind: 'free' }, capEnergyWh: null, capAmount: null },

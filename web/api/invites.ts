@@ -4,7 +4,7 @@ import { call } from './http'
 import type { GrantView, TariffOverride } from './owner'
 
 export interface InvitePreview {
-  site: { name: string; city: string }
+  site: { name: string; city: string; currency: string }
   charger: { id: string; label: string | null } | null
   label: string | null
   terms: { validUntil: string | null; tariffOverride: TariffOverride | null; capEnergyWh: number | null; capAmount: number | null }

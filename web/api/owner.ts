@@ -12,8 +12,7 @@ export interface OwnerSite {
   name: string
   city: string
   accessMode: 'open' | 'private' | 'paid'
-  /** Not in the contract yet; amounts fall back to SEK. */
-  currency?: string
+  currency: string
   chargers: { id: string; label: string | null }[]
 }
 
