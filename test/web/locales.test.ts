@@ -1,5 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { en as enDriver } from '../../web/locales/en'
 import { sv as svDriver } from '../../web/locales/sv'
 import { enAreas } from '../../web/locales/areas.en'
@@ -45,6 +47,19 @@ describe('translations', () => {
       expect(placeholders(flat(sv, key)), key).toEqual(placeholders(flat(en, key)))
     }
     expect(leaves(sv).filter((s) => typeof s !== 'string' || s.trim() === '')).toEqual([])
+  })
+})
+
+describe('the strings the charger page needs', () => {
+  it('are in the driver files, not only in the signed-in areas loaded later', () => {
+    // The app shell and the charger page render before the areas load: every key they use must be here.
+    const sources = ['app/TopBar.vue', 'App.vue', 'app/UpdateBanner.vue', 'app/InstallBanner.vue', 'pages/ChargerPage.vue', 'charger/ChargerPrices.vue', 'charger/ConnectorList.vue']
+    const driverKeys = new Set(keys(enDriver))
+    for (const file of sources) {
+      const source = readFileSync(join(process.cwd(), 'web', file), 'utf8')
+      const used = [...source.matchAll(/\bt\('([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g)].map((m) => m[1])
+      expect(used.filter((key) => !driverKeys.has(key)), file).toEqual([])
+    }
   })
 })
 

@@ -114,7 +114,6 @@ export const enAreas = {
     },
   },
   owner: {
-    nav: 'Owner',
     title: 'Your sites',
     intro: 'Decide who may charge at your sites.',
     loading: 'Loading…',

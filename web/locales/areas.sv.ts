@@ -116,7 +116,6 @@ export const svAreas: typeof enAreas = {
     },
   },
   owner: {
-    nav: 'Ägare',
     title: 'Dina platser',
     intro: 'Bestäm vem som får ladda på dina platser.',
     loading: 'Hämtar…',

@@ -108,6 +108,9 @@ export const en = {
     no_matching_session: 'No running session was paid with this card.',
     unknown: 'Something went wrong. Try again.',
   },
+  owner: {
+    nav: 'Owner',
+  },
   account: {
     navAccount: 'Account',
     navSignIn: 'Sign in',

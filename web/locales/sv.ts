@@ -110,6 +110,9 @@ export const sv: typeof en = {
     no_matching_session: 'Ingen pågående laddning betalades med det här kortet.',
     unknown: 'Något gick fel. Försök igen.',
   },
+  owner: {
+    nav: 'Ägare',
+  },
   account: {
     navAccount: 'Konto',
     navSignIn: 'Logga in',
