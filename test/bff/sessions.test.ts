@@ -4,6 +4,8 @@ import { eq } from 'drizzle-orm'
 import { connectCharger, http, startTestSystem, testClock, until, type TestSystem } from '../support/system'
 import { intents, simulatedPayments } from '../../bff/store/schema'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
+import { RPCClient } from 'ocpp-rpc'
+import { demoChargerPassword } from '../../bff/store/seed'
 
 const visa = { number: '4242 4242 4242 4242', expMonth: 12, expYear: 2034, cvc: '123' }
 const declined = { ...visa, number: '4000000000000002' }
@@ -318,5 +320,24 @@ describe('a paid session, end to end over HTTP and OCPP', () => {
     const byCard = []
     for (let i = 0; i < 3; i++) byCard.push((await http(sys.url, 'POST', '/api/sessions/stop-by-card', { body: { chargerId: 'DEMO-1', paymentMethod: 'pm_x' } })).status)
     expect(byCard).toEqual([404, 404, 429])
+  })
+
+  it('a charger that rejects RemoteStart releases the hold at once, and the driver is told why', async () => {
+    sys = await startTestSystem()
+    // A charger of our own making that refuses every remote start (e.g. it is reserved locally).
+    const options = { endpoint: `ws://127.0.0.1:${sys.port}/ocpp`, identity: 'DEMO-2', password: demoChargerPassword('DEMO-2'), protocols: ['ocpp1.6'], reconnect: false }
+    const refusing = new RPCClient(options as ConstructorParameters<typeof RPCClient>[0])
+    refusing.handle('RemoteStartTransaction', async () => ({ status: 'Rejected' }))
+    await refusing.connect()
+    await refusing.call('BootNotification', { chargePointVendor: 'Test', chargePointModel: 'Refuser' })
+    await until('online', () => sys.central.isOnline('DEMO-2'))
+    const created = await http(sys.url, 'POST', '/api/sessions', { body: { chargerId: 'DEMO-2', connectorId: 1, method: 'card' }, headers: { 'idempotency-key': randomUUID() } })
+    const { session, payment, stopToken } = created.body
+    await http(sys.url, 'POST', '/api/payments/simulated/confirm', { body: { clientSecret: payment.clientSecret, card: visa } })
+    const authorized = await http(sys.url, 'POST', `/api/sessions/${session.id}/authorize`, { token: stopToken })
+    expect(authorized.body.session).toMatchObject({ state: 'failed', failureReason: 'charger_rejected', hold: { status: 'released', released: 30000, captured: 0 } })
+    const [ledger] = await sys.store.db.select().from(simulatedPayments)
+    expect(ledger.status).toBe('canceled')
+    await refusing.close()
   })
 })

@@ -8,8 +8,7 @@ import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { connectCharger, startTestSystem, until, type TestSystem } from '../support/system'
-import { distRoot, launchChromium, phoneContext, screenshotDir } from '../support/browser'
-import { latestCode } from '../support/auth'
+import { distRoot, launchChromium, phoneContext, screenshotDir, signInByEmail } from '../support/browser'
 import { demoOwnerEmail } from '../../bff/store/seed'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 
@@ -45,16 +44,6 @@ afterAll(async () => {
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${screenshotDir}/${name}.png`, fullPage: true })
 
-/** The email-code sign-in as a driver does it; the code comes from the development outbox. */
-async function signInByEmail(page: Page, email: string) {
-  await page.getByLabel('Email address').fill(email)
-  await page.getByRole('button', { name: 'Send code' }).click()
-  const code = page.getByLabel('6-digit code')
-  await code.waitFor()
-  await code.fill(await until('the sign-in mail', () => latestCode(sys.store.db, email).catch(() => null)))
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-}
-
 const me = (page: Page) => page.evaluate(async () => (await (await fetch('/api/auth/me')).json()) as { user: { email: string } | null })
 
 describe('accounts in the browser', () => {
@@ -70,7 +59,7 @@ describe('accounts in the browser', () => {
     await page.goto(`${base}/sign-in?next=/account`)
     await page.getByText('Development outbox').waitFor()
     await shot(page, '4a-sign-in')
-    await signInByEmail(page, 'passkey.driver@example.com')
+    await signInByEmail(page, sys.store.db, 'passkey.driver@example.com')
     await page.getByRole('heading', { name: 'Welcome to Laddpunkt' }).waitFor()
     await shot(page, '4b-offer-passkey')
     await page.getByRole('button', { name: 'Create a passkey' }).click()
@@ -96,7 +85,7 @@ describe('accounts in the browser', () => {
     const ownerContext = await phoneContext(browser)
     const owner = await ownerContext.newPage()
     await owner.goto(`${base}/sign-in?next=/owner`)
-    await signInByEmail(owner, demoOwnerEmail)
+    await signInByEmail(owner, sys.store.db, demoOwnerEmail)
     await owner.waitForURL(`${base}/owner`)
     await owner.getByRole('link', { name: /Demo Garage/ }).click()
     await owner.getByRole('heading', { name: 'Invite link', exact: true }).waitFor()
@@ -113,7 +102,7 @@ describe('accounts in the browser', () => {
     await driver.getByRole('heading', { name: 'Invite to charge at Demo Garage' }).waitFor()
     await shot(driver, '4e-invite-preview')
     await driver.getByRole('button', { name: 'Sign in to accept' }).click()
-    await signInByEmail(driver, 'neighbour@example.com')
+    await signInByEmail(driver, sys.store.db, 'neighbour@example.com')
     // A new account is offered a passkey first; this driver goes on without one.
     await driver.getByRole('button', { name: 'Not now' }).click()
     await driver.getByRole('heading', { name: 'You have access' }).waitFor()

@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { connectCharger, http, startTestSystem, until, type TestSystem } from '../support/system'
 import { cookieFor } from '../support/auth'
-import { distRoot, launchChromium, phoneContext, screenshotDir } from '../support/browser'
+import { demoSupportEmail } from '../../bff/store/seed'
+import { distRoot, launchChromium, phoneContext, screenshotDir, signInByEmail } from '../support/browser'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 
 let sys: TestSystem
@@ -65,9 +66,13 @@ async function supportContext(width: number, height: number): Promise<BrowserCon
 describe('support console in Chromium', () => {
   it('finds a session by a receipt number read out loud, refunds part of it, and the driver sees the refund', async () => {
     const paid = await paidSession()
-    const context = await supportContext(1280, 900)
+    // Support signs in as anyone does: the email code, here from the development outbox.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' })
+    context.setDefaultTimeout(10_000)
     const page = await context.newPage()
-    await page.goto(`${sys.url}/support`)
+    await page.goto(`${sys.url}/sign-in?next=/support`)
+    await signInByEmail(page, sys.store.db, demoSupportEmail)
+    await page.waitForURL(/\/support$/)
     const box = page.getByLabel('Receipt number')
     await box.waitFor()
     await shot(page, '51-support-lookup')

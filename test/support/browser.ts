@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium, type Browser, type BrowserContext } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Db } from '../../bff/store/db'
+import { latestCode } from './auth'
+import { until } from './system'
 
 export const distRoot = fileURLToPath(new URL('../../dist', import.meta.url))
 export const screenshotDir = fileURLToPath(new URL('../../test-results/screens', import.meta.url))
@@ -25,4 +28,14 @@ export async function phoneContext(browser: Browser, options: { locale?: string 
   })
   context.setDefaultTimeout(10_000) // fail with the step's name, well before the test's own timeout
   return context
+}
+
+/** The email-code sign-in as a person does it on /sign-in; the code comes from the development outbox. */
+export async function signInByEmail(page: Page, db: Db, email: string) {
+  await page.getByLabel('Email address').fill(email)
+  await page.getByRole('button', { name: 'Send code' }).click()
+  const code = page.getByLabel('6-digit code')
+  await code.waitFor()
+  await code.fill(await until('the sign-in mail', () => latestCode(db, email).catch(() => null)))
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
