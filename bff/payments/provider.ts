@@ -53,6 +53,12 @@ export interface LedgerEntry {
   currency: string
   amountCaptured: number
   amountRefunded: number
+  /**
+   * What the provider's balance books for this payment (Stripe: the charge's balance transaction,
+   * gross); null while nothing is booked. Set apart from amountCaptured so reconciliation can hold
+   * the money actually moved against what the payment says.
+   */
+  booked: number | null
   createdAt: Date
   /** Our session id, from the hold's metadata; null when the provider has none. */
   sessionId: string | null

@@ -234,6 +234,8 @@ export class SimulatedPayments implements PaymentProvider {
       currency: row.currency,
       amountCaptured: row.amountCaptured,
       amountRefunded: row.amountRefunded,
+      // The simulated provider's ledger is its books: what it captured is what it booked.
+      booked: row.amountCaptured > 0 ? row.amountCaptured : null,
       createdAt: row.createdAt,
       sessionId: row.metadata.session_id ?? null,
     }))

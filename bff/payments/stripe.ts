@@ -150,7 +150,7 @@ export class StripePayments implements PaymentProvider {
     const list = this.stripe.paymentIntents.list({
       created: { gte: Math.floor(range.from.getTime() / 1000), lt: Math.ceil(range.to.getTime() / 1000) },
       limit: 100,
-      expand: ['data.latest_charge'],
+      expand: ['data.latest_charge.balance_transaction'],
     })
     for await (const intent of list) {
       const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null
@@ -161,6 +161,7 @@ export class StripePayments implements PaymentProvider {
         currency: intent.currency.toUpperCase(),
         amountCaptured: intent.amount_received,
         amountRefunded: charge?.amount_refunded ?? 0,
+        booked: charge && typeof charge.balance_transaction === 'object' && charge.balance_transaction ? charge.balance_transaction.amount : null,
         createdAt: new Date(intent.created * 1000),
         sessionId: intent.metadata?.session_id ?? null,
       })

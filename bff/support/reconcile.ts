@@ -28,6 +28,7 @@ export type DifferenceKind =
   | 'receipt_without_capture'
   | 'stale_hold'
   | 'amount_mismatch'
+  | 'balance_mismatch'
   | 'refund_mismatch'
   | 'status_mismatch'
   | 'missing_at_provider'
@@ -94,6 +95,12 @@ export function reconcile(ours: OurPayment[], ledger: LedgerEntry[], o: { now: D
         differ('amount_mismatch', s, p.id, `We recorded ${s.capturedAmount} captured, the provider ${p.amountCaptured}.`)
       } else if (charged && s.receipt!.total !== s.capturedAmount) {
         differ('amount_mismatch', s, p.id, `Receipt ${s.receipt!.number} says ${s.receipt!.total}, captured ${s.capturedAmount}.`)
+      }
+      // The provider's books (balance transactions) against the payment: the money actually moved.
+      if (p.booked !== null && p.booked !== p.amountCaptured) {
+        differ('balance_mismatch', s, p.id, `The provider's balance books ${p.booked} for a payment that captured ${p.amountCaptured}.`)
+      } else if (p.booked === null && p.amountCaptured > 0) {
+        differ('balance_mismatch', s, p.id, `The provider captured ${p.amountCaptured} but its balance books nothing yet.`)
       }
       if (p.amountRefunded !== s.refundedAmount) {
         differ('refund_mismatch', s, p.id, `We recorded ${s.refundedAmount} refunded, the provider ${p.amountRefunded}.`)

@@ -215,8 +215,8 @@ describe('the Stripe ledger', () => {
       await payments.refund(made[0], 200, randomUUID())
       const ledger = await payments.ledger({ from, to: new Date(Date.now() + 2000) })
       expect(ledger.map((e) => e.id).sort()).toEqual([...made].sort())
-      expect(ledger.find((e) => e.id === made[0])).toMatchObject({ status: 'succeeded', amountCaptured: 1200, amountRefunded: 200, sessionId: 's0', currency: 'SEK' })
-      expect(ledger.find((e) => e.id === made[1])).toMatchObject({ status: 'requires_payment_method', amountCaptured: 0, sessionId: 's1' })
+      expect(ledger.find((e) => e.id === made[0])).toMatchObject({ status: 'succeeded', amountCaptured: 1200, amountRefunded: 200, booked: 1200, sessionId: 's0', currency: 'SEK' })
+      expect(ledger.find((e) => e.id === made[1])).toMatchObject({ status: 'requires_payment_method', amountCaptured: 0, booked: null, sessionId: 's1' })
       expect(await payments.ledger({ from: new Date(0), to: new Date(1000) })).toEqual([])
     } finally {
       await fake.close()

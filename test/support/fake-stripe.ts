@@ -53,6 +53,8 @@ interface Charge {
   payment_intent: string
   payment_method: string
   status: 'succeeded'
+  /** Set when the charge is captured: the money booked in the balance. */
+  balance_transaction: string | null
   payment_method_details: {
     type: 'card'
     card: FakeCard & { capture_before: number; wallet: { type: string } | null }
@@ -103,6 +105,7 @@ export interface FakeStripe {
 export async function startFakeStripe(): Promise<FakeStripe> {
   const intents = new Map<string, Intent>()
   const charges = new Map<string, Charge>()
+  const balance = new Map<string, { id: string; object: 'balance_transaction'; amount: number; currency: string; fee: number; net: number; type: 'charge'; source: string }>()
   const methods = new Map<string, PaymentMethod>()
   const answered = new Map<string, { request: string; answer: Answer }>()
   const requests: RecordedRequest[] = []
@@ -111,10 +114,13 @@ export async function startFakeStripe(): Promise<FakeStripe> {
 
   function withExpansions(intent: Intent, expand: unknown): Json {
     const wanted = Array.isArray(expand) ? expand : []
+    const charge = intent.latest_charge ? charges.get(intent.latest_charge) : undefined
+    const withBalance = (c: Charge) =>
+      wanted.includes('latest_charge.balance_transaction') && c.balance_transaction ? { ...c, balance_transaction: balance.get(c.balance_transaction) } : c
     return {
       ...intent,
       latest_charge:
-        wanted.includes('latest_charge') && intent.latest_charge ? charges.get(intent.latest_charge) : intent.latest_charge,
+        (wanted.includes('latest_charge') || wanted.includes('latest_charge.balance_transaction')) && charge ? withBalance(charge) : intent.latest_charge,
       payment_method:
         wanted.includes('payment_method') && intent.payment_method ? methods.get(intent.payment_method) : intent.payment_method,
     }
@@ -183,7 +189,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         throw invalid('amount_too_large', `The amount to capture (${amount}) is greater than the amount capturable (${intent.amount_capturable}).`)
       }
       const charge = charges.get(intent.latest_charge!)!
-      Object.assign(charge, { amount_captured: amount, captured: true })
+      const booking = `txn_${charge.id.replace(/^ch_/, '')}`
+      balance.set(booking, { id: booking, object: 'balance_transaction', amount, currency: charge.currency, fee: 0, net: amount, type: 'charge', source: charge.id })
+      Object.assign(charge, { amount_captured: amount, captured: true, balance_transaction: booking })
       Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 })
       return { status: 200, body: withExpansions(intent, params.expand) }
     }
@@ -309,6 +317,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         payment_intent: intent.id,
         payment_method: paymentMethod,
         status: 'succeeded',
+        balance_transaction: null,
         payment_method_details: {
           type: 'card',
           card: { ...card, capture_before: now() + 7 * 24 * 3600, wallet: wallet ? { type: wallet } : null },

@@ -21,8 +21,10 @@ function ours(over: Partial<OurPayment> = {}): OurPayment {
   }
 }
 
+/** The provider's entry; its balance books what it captured unless a test says otherwise. */
 function theirs(over: Partial<LedgerEntry> = {}): LedgerEntry {
-  return { id: 'pi_1', status: 'succeeded', amount: 30000, currency: 'SEK', amountCaptured: 1200, amountRefunded: 0, createdAt: hoursAgo(2), sessionId: 's1', ...over }
+  const entry = { id: 'pi_1', status: 'succeeded' as const, amount: 30000, currency: 'SEK', amountCaptured: 1200, amountRefunded: 0, createdAt: hoursAgo(2), sessionId: 's1', ...over }
+  return { ...entry, booked: 'booked' in over ? (over.booked ?? null) : entry.amountCaptured > 0 ? entry.amountCaptured : null }
 }
 
 const kinds = (o: OurPayment[], l: LedgerEntry[], staleHoldHours = 24) => reconcile(o, l, { now, staleHoldHours }).differences.map((d) => d.kind).sort()
@@ -54,6 +56,12 @@ describe('reconcile', () => {
   it('amount mismatch between our capture and theirs, and between the receipt and our capture', () => {
     expect(kinds([ours()], [theirs({ amountCaptured: 1300 })])).toEqual(['amount_mismatch'])
     expect(kinds([ours({ receipt: { number: 'n', total: 1100, nothingCharged: false } })], [theirs()])).toEqual(['amount_mismatch'])
+  })
+
+  it("the provider's balance books another amount than the payment captured, or nothing", () => {
+    expect(kinds([ours()], [theirs({ booked: 1100 })])).toEqual(['balance_mismatch'])
+    expect(kinds([ours()], [theirs({ booked: null })])).toEqual(['balance_mismatch'])
+    expect(kinds([ours()], [theirs({ booked: 1200 })])).toEqual([])
   })
 
   it('refunds that do not add up', () => {

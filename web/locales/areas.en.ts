@@ -301,6 +301,7 @@ export const enAreas = {
         receipt_without_capture: 'Receipt, not captured',
         stale_hold: 'Hold too old, not captured',
         amount_mismatch: 'Amounts differ',
+        balance_mismatch: 'Provider balance differs',
         refund_mismatch: 'Refunds differ',
         status_mismatch: 'Hold status differs',
         missing_at_provider: 'Missing at the provider',

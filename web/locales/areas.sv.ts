@@ -303,6 +303,7 @@ export const svAreas: typeof enAreas = {
         receipt_without_capture: 'Kvitto, inte dragits',
         stale_hold: 'För gammal reservation, inte dragen',
         amount_mismatch: 'Beloppen skiljer sig',
+        balance_mismatch: 'Leverantörens saldo skiljer sig',
         refund_mismatch: 'Återbetalningarna skiljer sig',
         status_mismatch: 'Reservationens status skiljer sig',
         missing_at_provider: 'Saknas hos leverantören',
