@@ -83,7 +83,7 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // The framework every page needs, in one chunk: fewer requests, better compression.
-        advancedChunks: {
+        codeSplitting: {
           groups: [
             { name: 'framework', test: /node_modules[\\/](@?vue|vue-router|pinia|vue-i18n|@intlify|hono)[\\/]|rolldown[\\/]runtime/ },
             // Small modules the entry shares with lazy pages: one chunk instead of several tiny ones.
