@@ -3,6 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { apiError, arrivedAt, flushPromises, json, mountAt, plain, stubEventSource, stubFetch } from './harness'
 import { charger, session } from './fixtures'
 import { driver, routes } from './account-fixtures'
+import { mount } from '@vue/test-utils'
+import { createPinia, setActivePinia } from 'pinia'
+import { createMemoryHistory } from 'vue-router'
+import TopBar from '../../web/app/TopBar.vue'
+import { createAppI18n, loadLocale } from '../../web/i18n'
+import { createAppRouter } from '../../web/router'
 
 beforeEach(() => {
   localStorage.clear()
@@ -325,5 +331,30 @@ describe('charger page with a grant', () => {
     const { wrapper } = await mountAt('/c/DEMO-1')
     expect(wrapper.find('[data-test=start-reason]').text()).toBe('This charger is only for drivers the owner has given access.')
     expect(wrapper.find('[data-test=sign-in-for-access]').attributes('href')).toBe('/sign-in?next=/c/DEMO-1')
+  })
+})
+
+describe('top bar', () => {
+  it('offers Owner and Support only to accounts that have those roles', async () => {
+    const cases = [
+      { user: driver, owner: false, support: false },
+      { user: { ...driver, roles: [{ role: 'owner', siteId: 'demo' }] }, owner: true, support: false },
+      { user: { ...driver, roles: [{ role: 'support', siteId: null }] }, owner: false, support: true },
+      { user: null, owner: false, support: false },
+    ]
+    for (const { user, owner, support } of cases) {
+      stubFetch(routes({ 'GET /api/auth/me': () => json({ user }) }))
+      const pinia = createPinia()
+      setActivePinia(pinia)
+      const i18n = createAppI18n('en')
+      await loadLocale(i18n, 'en')
+      const router = createAppRouter(createMemoryHistory())
+      const bar = mount(TopBar, { props: { i18n }, global: { plugins: [pinia, i18n, router] } })
+      await flushPromises()
+      expect(bar.find('[data-test=nav-owner]').exists(), JSON.stringify(user)).toBe(owner)
+      expect(bar.find('[data-test=nav-support]').exists(), JSON.stringify(user)).toBe(support)
+      expect(bar.find('[data-test=nav-sign-in]').exists()).toBe(user === null)
+      bar.unmount()
+    }
   })
 })

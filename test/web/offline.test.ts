@@ -1,7 +1,7 @@
 /** The pure rules behind offline behaviour; the IndexedDB and service-worker paths run in test/e2e/pwa.test.ts. */
 import { describe, expect, it } from 'vitest'
 import { deliveryOf } from '../../web/offline/stop-queue'
-import { isIosBrowser } from '../../web/app/install'
+import { isIosBrowser } from '../../web/app/install-offer'
 import { formatAge } from '../../web/format'
 
 describe('a queued stop', () => {

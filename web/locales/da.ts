@@ -5,7 +5,7 @@ export const da: PartialMessages = {
   app: {
     name: 'Laddpunkt',
     skip: 'Spring til indholdet',
-    nav: { label: 'Hovedmenu', scan: 'Scan', history: 'Historik' },
+    nav: { label: 'Hovedmenu', scan: 'Scan', history: 'Historik', support: 'Support' },
     language: 'Sprog',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Opdatering klar: en ny version af Laddpunkt er klar.', reload: 'Genindlæs' },

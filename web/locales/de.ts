@@ -5,7 +5,7 @@ export const de: PartialMessages = {
   app: {
     name: 'Laddpunkt',
     skip: 'Zum Inhalt springen',
-    nav: { label: 'Hauptmenü', scan: 'Scannen', history: 'Verlauf' },
+    nav: { label: 'Hauptmenü', scan: 'Scannen', history: 'Verlauf', support: 'Support' },
     language: 'Sprache',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Update verfügbar: Eine neue Version von Laddpunkt ist bereit.', reload: 'Neu laden' },

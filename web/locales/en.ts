@@ -3,7 +3,7 @@ export const en = {
   app: {
     name: 'Laddpunkt',
     skip: 'Skip to content',
-    nav: { label: 'Main', scan: 'Scan', history: 'History' },
+    nav: { label: 'Main', scan: 'Scan', history: 'History', support: 'Support' },
     language: 'Language',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Update available: a new version of Laddpunkt is ready.', reload: 'Reload' },

@@ -5,7 +5,7 @@ export const fi: PartialMessages = {
   app: {
     name: 'Laddpunkt',
     skip: 'Siirry sisältöön',
-    nav: { label: 'Päävalikko', scan: 'Skannaa', history: 'Historia' },
+    nav: { label: 'Päävalikko', scan: 'Skannaa', history: 'Historia', support: 'Tuki' },
     language: 'Kieli',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Päivitys saatavilla: Laddpunktin uusi versio on valmis.', reload: 'Lataa uudelleen' },

@@ -5,7 +5,7 @@ export const nb: PartialMessages = {
   app: {
     name: 'Laddpunkt',
     skip: 'Hopp til innholdet',
-    nav: { label: 'Hovedmeny', scan: 'Skann', history: 'Historikk' },
+    nav: { label: 'Hovedmeny', scan: 'Skann', history: 'Historikk', support: 'Support' },
     language: 'Språk',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Oppdatering tilgjengelig: en ny versjon av Laddpunkt er klar.', reload: 'Last inn på nytt' },

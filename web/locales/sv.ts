@@ -5,7 +5,7 @@ export const sv: typeof en = {
   app: {
     name: 'Laddpunkt',
     skip: 'Hoppa till innehållet',
-    nav: { label: 'Huvudmeny', scan: 'Skanna', history: 'Historik' },
+    nav: { label: 'Huvudmeny', scan: 'Skanna', history: 'Historik', support: 'Support' },
     language: 'Språk',
     languages: { sv: 'Svenska', en: 'English', nb: 'Norsk bokmål', da: 'Dansk', fi: 'Suomi', de: 'Deutsch' },
     update: { text: 'Uppdatering finns: en ny version av Laddpunkt är klar.', reload: 'Ladda om' },

@@ -16,6 +16,7 @@ export const useAccountStore = defineStore('account', () => {
   const signedIn = computed(() => user.value !== null)
   const ownerSiteIds = computed(() => (user.value?.roles ?? []).filter((r) => r.role === 'owner' && r.siteId).map((r) => r.siteId as string))
   const isOwner = computed(() => ownerSiteIds.value.length > 0 || (user.value?.roles ?? []).some((r) => r.role === 'admin'))
+  const isSupport = computed(() => (user.value?.roles ?? []).some((r) => r.role === 'support' || r.role === 'admin'))
 
   /** Who is signed in, asked once per app run; offline the driver is treated as a guest. */
   function load(): Promise<AccountUser | null> {
@@ -46,7 +47,7 @@ export const useAccountStore = defineStore('account', () => {
     loading = Promise.resolve(null)
   }
 
-  return { user, known, signedIn, ownerSiteIds, isOwner, load, signedInAs, signOut }
+  return { user, known, signedIn, ownerSiteIds, isOwner, isSupport, load, signedInAs, signOut }
 })
 
 /** Whether this browser can do passkeys at all (secure context with WebAuthn). */
