@@ -86,7 +86,8 @@ export function createApp(deps: AppDeps) {
   }
 
   const app = new Hono<AppEnv>()
-    .use(loadViewer(db, deps.sessions.clock))
+    // Who is asking matters to the API only: static files and OCPP skip the cookie lookup.
+    .use('/api/*', loadViewer(db, deps.sessions.clock))
     .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
     .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
     .route('/', healthRoutes(ctx))

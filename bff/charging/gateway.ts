@@ -3,7 +3,7 @@
  * API reaches them. OCPP 1.6J (ocpp.ts) is one implementation; a charger maker's cloud API could be
  * another, without touching the sessions.
  */
-import type { ConnectorStatus } from '../store/schema'
+import type { ConnectorStatus, transactions } from '../store/schema'
 
 export type RemoteResult = 'Accepted' | 'Rejected'
 
@@ -35,6 +35,19 @@ export interface TransactionEvent {
   stoppedAt: Date | null
   stopReason: string | null
 }
+
+/** A stored transaction as the listener gets it. */
+export const transactionEvent = (row: typeof transactions.$inferSelect): TransactionEvent => ({
+  transactionId: row.id,
+  chargerId: row.chargerId,
+  connectorId: row.connectorId,
+  idTag: row.idTag,
+  meterStartWh: row.meterStartWh,
+  startedAt: row.startedAt,
+  meterStopWh: row.meterStopWh,
+  stoppedAt: row.stoppedAt,
+  stopReason: row.stopReason,
+})
 
 export interface MeterSample {
   at: Date

@@ -16,6 +16,7 @@ import { chargers, connectors, meterSamples, transactions, type ConnectorStatus 
 import { hashToken, tokenMatches, verifyPassword } from '../secrets'
 import {
   ChargerOfflineError,
+  transactionEvent,
   type ChargerGateway,
   type ChargerListener,
   type IdTagStatus,
@@ -64,18 +65,6 @@ export function chargePointIdFromPath(url: string | undefined): string | null {
     return null
   }
 }
-
-const toTransactionEvent = (row: typeof transactions.$inferSelect): TransactionEvent => ({
-  transactionId: row.id,
-  chargerId: row.chargerId,
-  connectorId: row.connectorId,
-  idTag: row.idTag,
-  meterStartWh: row.meterStartWh,
-  startedAt: row.startedAt,
-  meterStopWh: row.meterStopWh,
-  stoppedAt: row.stoppedAt,
-  stopReason: row.stopReason,
-})
 
 export class OcppCentralSystem implements ChargerGateway {
   private readonly db: Db
@@ -329,7 +318,7 @@ export class OcppCentralSystem implements ChargerGateway {
         .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt })
         .returning()
       if (status === 'Accepted') {
-        await this.tell('transactionStarted', () => this.listener.transactionStarted(toTransactionEvent(row)))
+        await this.tell('transactionStarted', () => this.listener.transactionStarted(transactionEvent(row)))
       } else {
         this.log.info({ chargerId, transactionId: row.id, status }, 'StartTransaction refused')
       }
@@ -371,7 +360,7 @@ export class OcppCentralSystem implements ChargerGateway {
       }
       const samples = ((p.transactionData ?? []) as MeterValue[]).map(parseMeterValue).filter(hasReading)
       if (samples.length > 0) await this.insertSamples(row.id, samples)
-      await this.tell('transactionStopped', () => this.listener.transactionStopped(toTransactionEvent(row)))
+      await this.tell('transactionStopped', () => this.listener.transactionStopped(transactionEvent(row)))
       return reply
     },
 

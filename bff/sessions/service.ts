@@ -10,11 +10,11 @@ import type { Db } from '../store/db'
 import { chargers, connectors, grants, intents, rfidTags, sessionEvents, sessions, sites, tariffs, transactions } from '../store/schema'
 import type { SessionState } from '../store/schema'
 import type { ChargerGateway, IdTagStatus, MeterSample, TransactionEvent } from '../charging/gateway'
-import { ChargerOfflineError } from '../charging/gateway'
+import { ChargerOfflineError, transactionEvent } from '../charging/gateway'
 import { PaymentError, type PaymentProvider } from '../payments/provider'
 import type { LiveBus } from '../live'
 import { AppError, notFound } from '../errors'
-import { nextState, canApply, isFinal, type SessionEvent } from '../domain/session'
+import { nextState, canApply, type SessionEvent } from '../domain/session'
 import { costOf, intervalWorth, reachesHoldLimit, settlement, usageTimes, type Cost, type Tariff } from '../domain/tariff'
 import { newIdTag } from '../domain/id-tag'
 import { hashToken, newToken } from '../secrets'
@@ -688,7 +688,7 @@ export class Sessions {
         ),
       )
     for (const { s, t } of unbound) {
-      const event = toTransactionEvent(t)
+      const event = transactionEvent(t)
       if (s.state === 'starting') await this.transactionStarted(event)
       if (t.stoppedAt) await this.transactionStopped(event)
     }
@@ -743,9 +743,6 @@ export class Sessions {
     this.o.live.publish(`session:${id}`, id)
   }
 
-  isFinal(s: SessionRow): boolean {
-    return isFinal(s.state)
-  }
 }
 
 export function startMethodsFor(accessMode: 'open' | 'private' | 'paid'): ('card' | 'grant' | 'open')[] {
@@ -754,18 +751,4 @@ export function startMethodsFor(accessMode: 'open' | 'private' | 'paid'): ('card
 
 function stopTokenFor(idempotencyKey: string, sessionId: string): string {
   return hashToken(`stop:${idempotencyKey}:${sessionId}`)
-}
-
-export function toTransactionEvent(t: typeof transactions.$inferSelect): TransactionEvent {
-  return {
-    transactionId: t.id,
-    chargerId: t.chargerId,
-    connectorId: t.connectorId,
-    idTag: t.idTag,
-    meterStartWh: t.meterStartWh,
-    startedAt: t.startedAt,
-    meterStopWh: t.meterStopWh,
-    stoppedAt: t.stoppedAt,
-    stopReason: t.stopReason,
-  }
 }
