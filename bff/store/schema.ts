@@ -5,6 +5,7 @@
  */
 import { sql } from 'drizzle-orm'
 import {
+  bigint,
   bigserial,
   boolean,
   index,
@@ -20,6 +21,8 @@ import {
 import type { Cost, TariffComponent } from '../domain/tariff'
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' })
+/** 64-bit integers read as JS numbers: energy registers pass 2^31 Wh, and money has room to spare. */
+const int64 = (name: string) => bigint(name, { mode: 'number' })
 
 export const sites = pgTable('sites', {
   id: text('id').primaryKey(),
@@ -46,7 +49,7 @@ export const tariffs = pgTable('tariffs', {
   vatRateBp: integer('vat_rate_bp').notNull(),
   /** In AFIR display order: energy, time, session, idle. Prices incl. VAT, minor units. */
   components: jsonb('components').$type<TariffComponent[]>().notNull(),
-  holdAmount: integer('hold_amount').notNull(),
+  holdAmount: int64('hold_amount').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
 })
 
@@ -98,14 +101,14 @@ export const transactions = pgTable(
     chargerId: text('charger_id').notNull().references(() => chargers.id),
     connectorId: integer('connector_id').notNull(),
     idTag: text('id_tag').notNull(),
-    meterStartWh: integer('meter_start_wh').notNull(),
-    meterStopWh: integer('meter_stop_wh'),
+    meterStartWh: int64('meter_start_wh').notNull(),
+    meterStopWh: int64('meter_stop_wh'),
     /** The charger's own clock, also for messages delivered late. */
     startedAt: ts('started_at').notNull(),
     stoppedAt: ts('stopped_at'),
     stopReason: text('stop_reason'),
     /** Latest known reading while running (from MeterValues). */
-    lastEnergyWh: integer('last_energy_wh'),
+    lastEnergyWh: int64('last_energy_wh'),
     lastPowerW: integer('last_power_w'),
     lastSampleAt: ts('last_sample_at'),
     receivedAt: ts('received_at').notNull().defaultNow(),
@@ -120,7 +123,7 @@ export const meterSamples = pgTable(
     transactionId: integer('transaction_id').notNull().references(() => transactions.id),
     at: ts('at').notNull(),
     /** Energy.Active.Import.Register, absolute meter reading in Wh. */
-    energyWh: integer('energy_wh'),
+    energyWh: int64('energy_wh'),
     powerW: integer('power_w'),
     socPercent: integer('soc_percent'),
   },
@@ -149,34 +152,44 @@ export const sessions = pgTable(
     /** The tariff as shown to the driver before starting: a copy, never a reference. */
     tariff: jsonb('tariff').$type<{ currency: string; vatRateBp: number; components: TariffComponent[] }>().notNull(),
     currency: text('currency').notNull(),
-    holdAmount: integer('hold_amount').notNull(),
+    holdAmount: int64('hold_amount').notNull(),
     stopTokenHash: text('stop_token_hash').notNull(),
     /** Hash of the receipt link token, derived from the stop token when the session is created. */
     receiptTokenHash: text('receipt_token_hash').notNull(),
     transactionId: integer('transaction_id').references(() => transactions.id),
-    energyWh: integer('energy_wh').notNull().default(0),
+    energyWh: int64('energy_wh').notNull().default(0),
     powerW: integer('power_w').notNull().default(0),
+    /** Start and stop on the session's billing clock (ours, or the charger's when it agrees with ours). */
     startedAt: ts('started_at'),
     stoppedAt: ts('stopped_at'),
-    /** When the connector became Available again after charging (car unplugged). */
+    /** Start and stop as the charger's own clock reported them, recorded beside the billing clock. */
+    chargerStartedAt: ts('charger_started_at'),
+    chargerStoppedAt: ts('charger_stopped_at'),
+    /** The charger's clock minus ours when the start arrived; null until then. */
+    clockSkewMs: int64('clock_skew_ms'),
+    /** Our clock when the stop was reported: idle time is observed from here, never inferred. */
+    stopSeenAt: ts('stop_seen_at'),
+    /** When we saw the connector become Available again after charging (our clock). */
     unpluggedAt: ts('unplugged_at'),
     stopReason: text('stop_reason'),
     /** Why a session failed or was cancelled, in snake_case. */
     failureReason: text('failure_reason'),
     startDeadline: ts('start_deadline'),
-    costTotal: integer('cost_total').notNull().default(0),
+    costTotal: int64('cost_total').notNull().default(0),
     /** The final cost, fixed at settlement; live sessions compute theirs from the clock. */
     finalCost: jsonb('final_cost').$type<Cost>(),
     /** The payment provider's id for the hold (Stripe PaymentIntent id). */
     paymentId: text('payment_id'),
     holdStatus: text('hold_status', { enum: holdStatuses }).notNull().default('none'),
-    capturedAmount: integer('captured_amount').notNull().default(0),
-    releasedAmount: integer('released_amount').notNull().default(0),
-    refundedAmount: integer('refunded_amount').notNull().default(0),
+    capturedAmount: int64('captured_amount').notNull().default(0),
+    releasedAmount: int64('released_amount').notNull().default(0),
+    refundedAmount: int64('refunded_amount').notNull().default(0),
     cardBrand: text('card_brand'),
     cardLast4: text('card_last4'),
     cardFingerprint: text('card_fingerprint'),
     receiptNumber: text('receipt_number'),
+    /** Why support should look at this session (a sweep step failed, the provider refused a capture…); null when all is well. */
+    attention: text('attention'),
     /** Client-chosen key of the create request: a double tap creates one session. */
     createKey: text('create_key'),
     /** The signed-in driver whose history it is in. */
@@ -266,12 +279,12 @@ export const receipts = pgTable(
 export const simulatedPayments = pgTable('simulated_payments', {
   id: text('id').primaryKey(),
   clientSecret: text('client_secret').notNull(),
-  amount: integer('amount').notNull(),
+  amount: int64('amount').notNull(),
   currency: text('currency').notNull(),
   status: text('status').notNull(),
-  amountCapturable: integer('amount_capturable').notNull().default(0),
-  amountCaptured: integer('amount_captured').notNull().default(0),
-  amountRefunded: integer('amount_refunded').notNull().default(0),
+  amountCapturable: int64('amount_capturable').notNull().default(0),
+  amountCaptured: int64('amount_captured').notNull().default(0),
+  amountRefunded: int64('amount_refunded').notNull().default(0),
   cardBrand: text('card_brand'),
   cardLast4: text('card_last4'),
   cardFingerprint: text('card_fingerprint'),
@@ -404,8 +417,8 @@ export const grants = pgTable(
     validUntil: ts('valid_until'),
     tariffOverride: jsonb('tariff_override').$type<TariffOverride>(),
     /** Monthly caps; null: none. */
-    capEnergyWh: integer('cap_energy_wh'),
-    capAmount: integer('cap_amount'),
+    capEnergyWh: int64('cap_energy_wh'),
+    capAmount: int64('cap_amount'),
     createdBy: text('created_by').references(() => users.id),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
@@ -423,8 +436,8 @@ export const invites = pgTable('invites', {
   /** The grant each redemption creates. */
   grantValidUntil: ts('grant_valid_until'),
   tariffOverride: jsonb('tariff_override').$type<TariffOverride>(),
-  capEnergyWh: integer('cap_energy_wh'),
-  capAmount: integer('cap_amount'),
+  capEnergyWh: int64('cap_energy_wh'),
+  capAmount: int64('cap_amount'),
   maxUses: integer('max_uses').notNull().default(1),
   uses: integer('uses').notNull().default(0),
   expiresAt: ts('expires_at').notNull(),
@@ -464,7 +477,7 @@ export const refunds = pgTable(
   {
     id: text('id').primaryKey(),
     sessionId: text('session_id').notNull().references(() => sessions.id),
-    amount: integer('amount').notNull(),
+    amount: int64('amount').notNull(),
     reason: text('reason').notNull(),
     /** The client's key: a double submit makes one refund. */
     key: text('key').notNull().unique(),
