@@ -111,7 +111,9 @@ export const transactions = pgTable(
     lastEnergyWh: int64('last_energy_wh'),
     lastPowerW: integer('last_power_w'),
     lastSampleAt: ts('last_sample_at'),
+    /** Our clock when StartTransaction and StopTransaction arrived. */
     receivedAt: ts('received_at').notNull().defaultNow(),
+    stopReceivedAt: ts('stop_received_at'),
   },
   (t) => [index('transactions_charger').on(t.chargerId, t.connectorId)],
 )
@@ -228,6 +230,8 @@ export const intents = pgTable(
     status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** Retried with backoff: not tried again before this. */
+    notBefore: ts('not_before'),
     createdAt: ts('created_at').notNull().defaultNow(),
     doneAt: ts('done_at'),
   },

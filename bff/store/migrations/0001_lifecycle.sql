@@ -18,8 +18,10 @@ ALTER TABLE "tariffs" ALTER COLUMN "hold_amount" SET DATA TYPE bigint;--> statem
 ALTER TABLE "transactions" ALTER COLUMN "meter_start_wh" SET DATA TYPE bigint;--> statement-breakpoint
 ALTER TABLE "transactions" ALTER COLUMN "meter_stop_wh" SET DATA TYPE bigint;--> statement-breakpoint
 ALTER TABLE "transactions" ALTER COLUMN "last_energy_wh" SET DATA TYPE bigint;--> statement-breakpoint
+ALTER TABLE "intents" ADD COLUMN "not_before" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "charger_started_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "charger_stopped_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "clock_skew_ms" bigint;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "stop_seen_at" timestamp with time zone;--> statement-breakpoint
-ALTER TABLE "sessions" ADD COLUMN "attention" text;
+ALTER TABLE "sessions" ADD COLUMN "attention" text;--> statement-breakpoint
+ALTER TABLE "transactions" ADD COLUMN "stop_received_at" timestamp with time zone;
