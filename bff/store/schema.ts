@@ -183,6 +183,8 @@ export const sessions = pgTable(
     /** The payment provider's id for the hold (Stripe PaymentIntent id). */
     paymentId: text('payment_id'),
     holdStatus: text('hold_status', { enum: holdStatuses }).notNull().default('none'),
+    /** Capture by then, whatever the charger does: well before the provider lets the hold lapse. */
+    captureBy: ts('capture_by'),
     capturedAmount: int64('captured_amount').notNull().default(0),
     releasedAmount: int64('released_amount').notNull().default(0),
     refundedAmount: int64('refunded_amount').notNull().default(0),

@@ -23,5 +23,6 @@ ALTER TABLE "sessions" ADD COLUMN "charger_started_at" timestamp with time zone;
 ALTER TABLE "sessions" ADD COLUMN "charger_stopped_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "clock_skew_ms" bigint;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "stop_seen_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "sessions" ADD COLUMN "capture_by" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "attention" text;--> statement-breakpoint
 ALTER TABLE "transactions" ADD COLUMN "stop_received_at" timestamp with time zone;
