@@ -1,3 +1,4 @@
+import Stripe from 'stripe'
 import type { Env } from '../env'
 import type { Db } from '../store/db'
 import type { PaymentProvider } from './provider'
@@ -11,7 +12,14 @@ export function createPaymentProvider(env: Env, db: Db, clock?: () => Date): Pay
     if (!publishableKey || !webhookSecret) {
       throw new Error('Bad configuration: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET together')
     }
-    return new StripePayments({ secretKey, publishableKey, webhookSecret })
+    return new StripePayments({ secretKey, publishableKey, webhookSecret, stripe: env.STRIPE_API_BASE ? stripeAt(env.STRIPE_API_BASE, secretKey) : undefined })
   }
   return new SimulatedPayments({ db, clock, env: env.NODE_ENV })
+}
+
+/** A Stripe client talking to another API base (stripe-mock, a test fake): STRIPE_API_BASE, for testing only. */
+function stripeAt(base: string, secretKey: string): Stripe {
+  const url = new URL(base)
+  const protocol = url.protocol === 'http:' ? 'http' : 'https'
+  return new Stripe(secretKey, { host: url.hostname, port: url.port || (protocol === 'http' ? 80 : 443), protocol, maxNetworkRetries: 2, timeout: 20_000 })
 }
