@@ -494,3 +494,30 @@ export const refunds = pgTable(
   },
   (t) => [index('refunds_session').on(t.sessionId)],
 )
+
+/** Rate limit counters shared by every BFF process (rate-limiter-flexible's Drizzle store). */
+export const rateLimits = pgTable('rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: ts('expire'),
+})
+
+/** An `Idempotency-Key` once used, with a fingerprint of its request: the key again with another body is refused. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  keyHash: text('key_hash').primaryKey(),
+  requestHash: text('request_hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+/** Keys that sign short-lived tickets and share links, made once and shared by every process. */
+export const signingKeys = pgTable('signing_keys', {
+  name: text('name').primaryKey(),
+  secret: text('secret').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+})
+
+/** One row per readiness check: /readyz writes here to prove the database takes writes. */
+export const healthChecks = pgTable('health_checks', {
+  id: text('id').primaryKey(),
+  checkedAt: ts('checked_at').notNull(),
+})
