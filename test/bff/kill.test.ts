@@ -142,14 +142,17 @@ describe('SIGKILL in the middle of a paid session', () => {
     const receipt = await http(base, 'GET', new URL(done.receipt.url).pathname + new URL(done.receipt.url).search)
     expect(receipt.body.total).toBe(done.hold.captured)
 
-    // The provider's side, read from the data directory once the BFF is gone: one capture, of that amount.
+    // The provider's side, read from the data directory once the BFF is gone: one capture executed, of
+    // that amount. The simulated provider stores one row per executed call (a refused call rolls back,
+    // a replayed key adds none), so its capture rows are the captures it carried out, whatever their keys.
     await crash()
     const store = await openStore({ dataDir })
     try {
       const [ledger] = await store.db.select().from(simulatedPayments)
       expect(ledger).toMatchObject({ status: 'succeeded', amountCaptured: done.hold.captured })
-      const keys = await store.db.select({ key: simulatedIdempotency.key }).from(simulatedIdempotency)
-      expect(keys.filter((k) => k.key.endsWith(':capture'))).toHaveLength(1)
+      const calls = await store.db.select({ request: simulatedIdempotency.request }).from(simulatedIdempotency)
+      const executedCaptures = calls.map((c) => JSON.parse(c.request)).filter((r) => r.op === 'capture' && r.id === ledger.id)
+      expect(executedCaptures).toEqual([{ op: 'capture', id: ledger.id, amount: done.hold.captured }])
     } finally {
       await store.close()
     }

@@ -2,7 +2,7 @@
  * Crash safety: the BFF is stopped at each step of a paid session and started again on the same
  * database. Every session must end completed (captured exactly once, never above the hold) or
  * failed with the hold released. Payments go through the real `stripe` package to a local fake of
- * Stripe's API, which records every request and idempotency key.
+ * Stripe's API, which records every request and counts the captures it actually executed.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { randomUUID } from 'node:crypto'
@@ -67,46 +67,47 @@ async function chargeStopAndSettle(id: string, token: string) {
   })
 }
 
-function expectCapturedOnce(done: { cost: { total: number }; hold: { captured: number; amount: number; status: string } }) {
+/** Captured once as the provider saw it: one capture executed (not one key sent), of the amount the session shows. */
+function expectCapturedOnce(paymentId: string, done: { cost: { total: number }; hold: { captured: number; amount: number; status: string } }) {
   expect(done.hold.status).toBe('captured')
   expect(done.hold.captured).toBe(Math.min(done.cost.total, done.hold.amount))
-  const keys = new Set(captures().map((r) => r.idempotencyKey))
-  expect(keys.size).toBe(1)
+  expect(fake.executed(paymentId).captures).toEqual([done.hold.captured])
+  expect(fake.peek(paymentId)).toMatchObject({ status: 'succeeded', amount_received: done.hold.captured })
 }
 
 describe('a crash at each step of a paid session', () => {
   it('after the hold, before the charger was started: the driver can still start', async () => {
     await boot()
-    const { id, stopToken } = await paidSession()
+    const { id, stopToken, paymentId } = await paidSession()
     await crashAndRestart()
     expect((await authorize(id, stopToken)).body.session.state).toBe('starting')
     await cp.plugIn(1)
-    expectCapturedOnce(await chargeStopAndSettle(id, stopToken))
+    expectCapturedOnce(paymentId, await chargeStopAndSettle(id, stopToken))
   })
 
   it('after RemoteStart: the start that was under way is bound when the car arrives', async () => {
     await boot()
-    const { id, stopToken } = await paidSession()
+    const { id, stopToken, paymentId } = await paidSession()
     await authorize(id, stopToken)
     await crashAndRestart()
     await cp.plugIn(1)
     await until('charging', async () => (await snapshot(id, stopToken)).state === 'charging')
-    expectCapturedOnce(await chargeStopAndSettle(id, stopToken))
+    expectCapturedOnce(paymentId, await chargeStopAndSettle(id, stopToken))
   })
 
   it('mid-charging: metering and stopping go on after the restart', async () => {
     await boot()
-    const { id, stopToken } = await paidSession()
+    const { id, stopToken, paymentId } = await paidSession()
     await authorize(id, stopToken)
     await cp.plugIn(1)
     await until('charging', async () => (await snapshot(id, stopToken)).state === 'charging')
     await crashAndRestart()
-    expectCapturedOnce(await chargeStopAndSettle(id, stopToken))
+    expectCapturedOnce(paymentId, await chargeStopAndSettle(id, stopToken))
   })
 
   it('after StopTransaction, with the provider down at capture: captured once after the restart', async () => {
     await boot()
-    const { id, stopToken } = await paidSession()
+    const { id, stopToken, paymentId } = await paidSession()
     await authorize(id, stopToken)
     await cp.plugIn(1)
     await until('energy', async () => (await snapshot(id, stopToken)).energyWh > 700)
@@ -121,7 +122,7 @@ describe('a crash at each step of a paid session', () => {
       const s = await snapshot(id, stopToken)
       return s.state === 'completed' ? s : null
     })
-    expectCapturedOnce(done)
+    expectCapturedOnce(paymentId, done)
     expect(captures().every((r) => r.idempotencyKey === `${id}:capture`)).toBe(true)
   })
 
@@ -142,7 +143,7 @@ describe('a crash at each step of a paid session', () => {
       const s = await snapshot(id, stopToken)
       return s.state === 'completed' ? s : null
     })
-    expectCapturedOnce(done)
+    expectCapturedOnce(paymentId, done)
     const intentAtStripe = await fake.client().paymentIntents.retrieve(paymentId)
     expect(intentAtStripe.amount_received).toBe(done.hold.captured)
   })

@@ -2,6 +2,9 @@
  * A local fake of the part of Stripe's HTTP API that StripePayments uses, for driving the real
  * `stripe` package in tests: manual-capture PaymentIntents, refunds, payment methods, idempotency
  * keys, injected 5xx failures. Confirmation (what Stripe.js does in the browser) is a test control.
+ * It counts what it actually executed per PaymentIntent (captures, cancels, refunds: a replayed
+ * idempotency key executes nothing), can fail or hang one PaymentIntent's calls, lets a hold expire
+ * as Stripe does at `capture_before`, and can send signed webhooks as Stripe does.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -85,6 +88,26 @@ class Refusal extends Error {
 const invalid = (code: string, message: string, extra: Json = {}) =>
   new Refusal(400, { type: 'invalid_request_error', code, message, ...extra })
 
+/** What the fake executed for one PaymentIntent: a replayed idempotency key adds nothing here. */
+export interface Executed {
+  /** Amount of every capture carried out (Stripe allows one; a second would be a double charge). */
+  captures: number[]
+  cancels: number
+  refunds: number[]
+}
+
+/**
+ * A fault on one PaymentIntent's calls (`capture`, `cancel`, `refund`, `retrieve` or any), for the
+ * next `count` calls: `5xx` answers 500 without acting; `hang` holds the request `ms` and drops the
+ * connection without acting; `lost_answer` acts, then drops the connection after `ms` unanswered.
+ */
+export interface IntentFault {
+  op: 'capture' | 'cancel' | 'refund' | 'retrieve' | 'any'
+  kind: '5xx' | 'hang' | 'lost_answer'
+  count: number
+  ms?: number
+}
+
 export interface FakeStripe {
   /** Every request, in order, as it arrived (retries included). */
   requests: RecordedRequest[]
@@ -99,6 +122,16 @@ export interface FakeStripe {
   addPaymentMethod(card: FakeCard, wallet?: string): string
   /** The next `count` requests fail with `status` before being handled (default: a 500 API error). */
   failNext(count: number, status?: number, error?: Json): void
+  /** Captures, cancels and refunds actually carried out on this PaymentIntent. */
+  executed(intentId: string): Executed
+  /** The PaymentIntent as the fake holds it now (status, amount_received …), without a request. */
+  peek(intentId: string): { status: string; amount: number; amount_received: number; amount_capturable: number } | undefined
+  /** Faults on this PaymentIntent's next calls. */
+  injectFault(intentId: string, fault: IntentFault): void
+  /** As Stripe at `capture_before`: the uncaptured hold is cancelled (`charge.expired`, `payment_intent.canceled`). */
+  expire(intentId: string): void
+  /** Sends signed events to this URL, as Stripe sends webhooks (retried a few times while refused). */
+  sendWebhooks(url: string, secret: string): void
   close(): Promise<void>
 }
 
@@ -111,6 +144,39 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const requests: RecordedRequest[] = []
   const failures: { status: number; error: Json }[] = []
   const now = () => Math.floor(Date.now() / 1000)
+  const executedBy = new Map<string, Executed>()
+  const executed = (id: string) => executedBy.get(id) ?? executedBy.set(id, { captures: [], cancels: 0, refunds: [] }).get(id)!
+  const faults = new Map<string, IntentFault[]>()
+  let webhooks: { url: string; secret: string } | null = null
+  const signer = new Stripe('sk_test_fake')
+
+  /** Stripe's event for a change; delivered in the background, retried while the endpoint refuses. */
+  function emit(type: string, object: Json) {
+    if (!webhooks) return
+    const { url, secret } = webhooks
+    const payload = JSON.stringify({ id: `evt_${randomId()}`, object: 'event', type, created: now(), data: { object } })
+    const deliver = async (attempt: number): Promise<void> => {
+      const ok = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret }) },
+        body: payload,
+      }).then((r) => r.ok, () => false)
+      if (!ok && attempt < 8) setTimeout(() => void deliver(attempt + 1), 500 * 2 ** Math.min(attempt, 4)).unref()
+    }
+    setTimeout(() => void deliver(0), 10).unref()
+  }
+
+  /** The fault, if any, that applies to this request; counts it down. */
+  function faultFor(method: string, path: string, params: Json): IntentFault | null {
+    const match = path.match(/^\/v1\/payment_intents\/([^/]+)(?:\/(capture|cancel))?$/)
+    const intentId = match?.[1] ?? (path === '/v1/refunds' ? String(params.payment_intent) : null)
+    const op = match ? (match[2] ?? (method === 'GET' ? 'retrieve' : null)) : path === '/v1/refunds' ? 'refund' : null
+    const pending = intentId ? faults.get(intentId) : undefined
+    const fault = pending?.find((f) => f.count > 0 && (f.op === 'any' || f.op === op))
+    if (!fault) return null
+    fault.count--
+    return fault
+  }
 
   function withExpansions(intent: Intent, expand: unknown): Json {
     const wanted = Array.isArray(expand) ? expand : []
@@ -193,6 +259,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       balance.set(booking, { id: booking, object: 'balance_transaction', amount, currency: charge.currency, fee: 0, net: amount, type: 'charge', source: charge.id })
       Object.assign(charge, { amount_captured: amount, captured: true, balance_transaction: booking })
       Object.assign(intent, { status: 'succeeded', amount_received: amount, amount_capturable: 0 })
+      executed(intent.id).captures.push(amount)
+      emit('payment_intent.succeeded', { ...intent })
       return { status: 200, body: withExpansions(intent, params.expand) }
     }
     if (method === 'POST' && (match = path.match(/^\/v1\/payment_intents\/([^/]+)\/cancel$/))) {
@@ -205,6 +273,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         )
       }
       Object.assign(intent, { status: 'canceled', amount_capturable: 0 })
+      executed(intent.id).cancels++
+      emit('payment_intent.canceled', { ...intent })
       return { status: 200, body: withExpansions(intent, params.expand) }
     }
     if (method === 'POST' && path === '/v1/refunds') {
@@ -220,6 +290,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       }
       charge.amount_refunded += amount
       charge.refunded = charge.amount_refunded === charge.amount_captured
+      executed(intent.id).refunds.push(amount)
+      emit('charge.refunded', { ...charge })
       return {
         status: 200,
         body: { id: `re_${randomId()}`, object: 'refund', amount, charge: charge.id, payment_intent: intent.id, status: 'succeeded' },
@@ -278,7 +350,13 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     }
     const failure = failures.shift()
     if (failure) return send({ status: failure.status, body: { error: failure.error } })
-    send(answer(method, url.pathname, key, params))
+    const fault = faultFor(method, url.pathname, params)
+    if (fault?.kind === '5xx') return send({ status: 500, body: { error: { type: 'api_error', message: 'Something went wrong on our end.' } } })
+    const drop = () => new Promise<void>((resolve) => setTimeout(() => resolve(void req.socket.destroy()), fault?.ms ?? 2000))
+    if (fault?.kind === 'hang') return drop()
+    const result = answer(method, url.pathname, key, params)
+    if (fault?.kind === 'lost_answer') return drop()
+    send(result)
   }
 
   const server = createServer((req, res) => {
@@ -330,6 +408,26 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         latest_charge: id,
         last_payment_error: null,
       })
+      emit('payment_intent.amount_capturable_updated', { ...intent })
+    },
+    executed: (intentId) => structuredClone(executed(intentId)),
+    peek(intentId) {
+      const intent = intents.get(intentId)
+      return intent && { status: intent.status, amount: intent.amount, amount_received: intent.amount_received, amount_capturable: intent.amount_capturable }
+    },
+    injectFault(intentId, fault) {
+      faults.set(intentId, [...(faults.get(intentId) ?? []), { ...fault }])
+    },
+    expire(intentId) {
+      const intent = intentOr404(intentId)
+      if (intent.status !== 'requires_capture') return
+      Object.assign(intent, { status: 'canceled', amount_capturable: 0, cancellation_reason: 'automatic' })
+      const charge = intent.latest_charge ? charges.get(intent.latest_charge) : undefined
+      if (charge) emit('charge.expired', { ...charge })
+      emit('payment_intent.canceled', { ...intent })
+    },
+    sendWebhooks(url, secret) {
+      webhooks = { url, secret }
     },
     decline(intentId, message, declineCode = 'generic_decline') {
       Object.assign(intentOr404(intentId), {
