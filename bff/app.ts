@@ -34,13 +34,46 @@ import { meRoutes } from './routes/me'
 import { ownerRoutes, siteAccessRoutes } from './routes/owner'
 import { inviteRoutes } from './routes/invites'
 import { devRoutes } from './routes/dev'
+import { rateLimiters, type Limiters } from './routes/rate-limit'
+import { clientIp, type TrustProxy } from './http/client-address'
+import { accessLog, requestId } from './http/access-log'
+import { refuseControlCharacters } from './http/input-guard'
+import { Signer } from './http/signing'
 
+/** Rate limits, per client address unless said otherwise (see routes/rate-limit.ts). */
 export interface Limits {
   sessionsPerMinute: number
   stopByCardPerMinute: number
+  invitesPerMinute: number
+  /** Sign-in codes a client may ask for in an hour: in all, and for one address. */
+  codesPerClientPerHour: number
+  codesPerClientAndAddressPerHour: number
+  /** Codes mailed to one address in an hour, whoever asks: a brake on mail bombing. */
+  codesPerAddressPerHour: number
+  /** Wrong codes a client may enter for one address in 15 minutes, and for all addresses in an hour. */
+  wrongCodesPerClientAndAddress: number
+  wrongCodesPerClientPerHour: number
+}
+
+const defaultLimits: Limits = {
+  sessionsPerMinute: 10,
+  stopByCardPerMinute: 10,
+  invitesPerMinute: 30,
+  codesPerClientPerHour: 20,
+  codesPerClientAndAddressPerHour: 5,
+  codesPerAddressPerHour: 20,
+  wrongCodesPerClientAndAddress: 5,
+  wrongCodesPerClientPerHour: 20,
 }
 
 export interface AppDeps {
+  /**
+   * The embedded demo: the development outbox and the simulated card form are mounted, and the
+   * simulated payment provider may run. False (production) unless asked for.
+   */
+  demo?: boolean
+  /** Which proxies' X-Forwarded-For to believe for the client address (TRUST_PROXY). */
+  trustProxy?: TrustProxy
   store: Store
   payments: PaymentProvider
   /** Present with the simulated provider: its card form posts to /api/payments/simulated. */
@@ -61,9 +94,13 @@ export interface AppDeps {
 }
 
 /** What routes get: the dependencies plus the live feeds built once here. */
-export type AppContext = Omit<AppDeps, 'limits'> & {
+export type AppContext = Omit<AppDeps, 'limits' | 'demo'> & {
   db: Store['db']
+  demo: boolean
   limits: Limits
+  limiters: Limiters
+  /** Receipt share links and EventSource tickets. */
+  signer: Signer
   chargerView(id: string): Promise<ChargerView | null>
   sessionFeedView(session: SessionRow): Promise<SessionView>
   chargerFeed: Feed<ChargerView>
@@ -72,13 +109,21 @@ export type AppContext = Omit<AppDeps, 'limits'> & {
 
 export function createApp(deps: AppDeps) {
   const db = deps.store.db
+  const demo = deps.demo ?? false
+  if (!demo && deps.payments.name === 'simulated') {
+    throw new Error('The simulated payment provider runs only in the demo (LADDPUNKT_MODE=demo); production takes payments through Stripe.')
+  }
+  const limits = { ...defaultLimits, ...deps.limits }
   const onError = (error: unknown) => deps.logger.error({ err: error }, 'live feed failed')
   const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl, deps.isOnline)
   const sessionFeedView = (s: SessionRow) => sessionView(db, s, deps.sessions.costNow(s))
   const ctx: AppContext = {
     ...deps,
     db,
-    limits: { sessionsPerMinute: 10, stopByCardPerMinute: 10, ...deps.limits },
+    demo,
+    limits,
+    limiters: rateLimiters(db, limits),
+    signer: new Signer(db),
     chargerView: chargerViewOf,
     sessionFeedView,
     chargerFeed: new Feed(deps.live, 'charger', chargerViewOf, onError),
@@ -87,9 +132,14 @@ export function createApp(deps: AppDeps) {
 
   const app = new Hono<AppEnv>()
     // Who is asking matters to the API only: static files and OCPP skip the cookie lookup.
+    .use(requestId(), clientIp(deps.trustProxy ?? { kind: 'none' }), accessLog(deps.logger))
+    // Every body is bounded, webhooks too (Stripe's events are a few KB); read while streaming, not after.
+    .use('/webhooks/*', bodyLimit({ maxSize: 256 * 1024, onError: bodyTooLarge }))
+    .use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : apiBodyLimit(c, next)))
+    .use('/api/*', refuseControlCharacters)
     .use('/api/*', loadViewer(db, deps.sessions.clock))
     .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
-    .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }), bodyLimit({ maxSize: 64 * 1024, onError: () => { throw new AppError(413, 'body_too_large', 'The request body is too large.') } }))
+    .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }))
     .route('/', healthRoutes(ctx))
     .get('/api/config', (c) => c.json({ payments: deps.payments.publicConfig(), publicUrl: deps.publicUrl }))
     .route('/api/chargers', chargerRoutes(ctx))
@@ -97,7 +147,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/sites', siteAccessRoutes(ctx))
     .route('/api/sessions', sessionRoutes(ctx))
     .route('/api/receipts', receiptRoutes(ctx))
-    .route('/api/payments/simulated', deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())
+    .route('/api/payments/simulated', demo && deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())
     .route('/api/admin', adminRoutes(ctx))
     .route('/api/support', supportRoutes(ctx))
     .route('/api/auth', authRoutes(ctx))
@@ -110,7 +160,7 @@ export function createApp(deps: AppDeps) {
   app.onError((error, c) => {
     if (error instanceof AppError) return c.json({ error: { code: error.code, message: error.message } }, error.status)
     if (error instanceof HTTPException) return c.json({ error: { code: 'bad_request', message: error.message } }, error.status)
-    deps.logger.error({ err: error, path: c.req.path }, 'request failed')
+    deps.logger.error({ err: error, path: c.req.path, requestId: c.var.requestId }, 'request failed')
     return c.json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Nothing was charged for this request; try again.' } }, 500)
   })
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `No such endpoint: ${c.req.method} ${c.req.path}` } }, 404))
@@ -121,6 +171,11 @@ export function createApp(deps: AppDeps) {
 export type AppType = ReturnType<typeof createApp>
 
 /** The built PWA: hashed assets cached for good, everything else revalidated; client routes get index.html. */
+const bodyTooLarge = (): never => {
+  throw new AppError(413, 'body_too_large', 'The request body is too large.')
+}
+const apiBodyLimit = bodyLimit({ maxSize: 64 * 1024, onError: bodyTooLarge })
+
 function servePwa(app: Hono<AppEnv>, root: string) {
   const indexPath = join(root, 'index.html')
   const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : null)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseTrustProxy, type TrustProxy } from './http/client-address'
 
 const flag = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
@@ -6,6 +7,13 @@ const flag = z
 
 const schema = z
   .object({
+    /**
+     * `demo` is the embedded demo (`npm start`): simulated payments, the development outbox and simulated
+     * chargers. Anything else is production, also when the variable is missing.
+     */
+    LADDPUNKT_MODE: z.enum(['production', 'demo']).default('production'),
+    /** Proxies in front of the BFF: a hop count ("1") or their addresses and ranges ("10.0.0.0/8, ::1"). */
+    TRUST_PROXY: z.string().optional(),
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
@@ -38,19 +46,50 @@ const schema = z
         message: 'set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET together',
       })
     }
-    if (env.NODE_ENV === 'production' && !env.STRIPE_SECRET_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['STRIPE_SECRET_KEY'],
-        message: 'production needs Stripe: the simulated payment provider refuses to run there',
-      })
+    if (env.TRUST_PROXY !== undefined) {
+      try {
+        parseTrustProxy(env.TRUST_PROXY)
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['TRUST_PROXY'], message: (error as Error).message })
+      }
+    }
+    if (env.LADDPUNKT_MODE === 'demo') {
+      // The demo hands every sign-in code to anyone who asks (the outbox): never with real money or real accounts.
+      if (env.NODE_ENV === 'production') {
+        ctx.addIssue({ code: 'custom', path: ['LADDPUNKT_MODE'], message: 'demo contradicts NODE_ENV=production: the demo is not for production' })
+      }
+      if (env.STRIPE_SECRET_KEY && /^(sk|rk)_live_/.test(env.STRIPE_SECRET_KEY)) {
+        ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is a live key: the demo runs only with Stripe test keys' })
+      }
+      if (env.DATABASE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is set: the demo runs only on its embedded database (DATA_DIR), never on a shared PostgreSQL' })
+      }
     }
   })
 
-export type Env = z.infer<typeof schema> & { SIM_CHARGERS: boolean; PUBLIC_URL: string }
+/** Production without these is refused: sign-in codes need real mail, and card payments need Stripe. */
+function productionGaps(env: z.infer<typeof schema>): string | null {
+  if (env.LADDPUNKT_MODE === 'demo') return null
+  const demoHint = 'set it, or run the embedded demo with LADDPUNKT_MODE=demo (what `npm start` does)'
+  if (!env.SMTP_URL) return `SMTP_URL is missing: production mails sign-in codes over SMTP; ${demoHint}`
+  if (!env.STRIPE_SECRET_KEY) return `STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are missing: production takes payments through Stripe; ${demoHint}`
+  if (env.SIM_CHARGERS) return 'SIM_CHARGERS is on: simulated chargers belong to the demo (LADDPUNKT_MODE=demo)'
+  return null
+}
 
-/** Reads configuration; a bad value throws one line naming the variable and what is wrong. */
-export function readEnv(source: Record<string, string | undefined> = process.env): Env {
+export type Env = Omit<z.infer<typeof schema>, 'TRUST_PROXY'> & {
+  SIM_CHARGERS: boolean
+  PUBLIC_URL: string
+  TRUST_PROXY: TrustProxy
+  /** The embedded demo (LADDPUNKT_MODE=demo); false means production. */
+  demo: boolean
+}
+
+/**
+ * Reads configuration; a bad value throws one line naming the variable and what is wrong. The server
+ * also insists on what production needs; the command line (`purpose: 'cli'`) only needs the database.
+ */
+export function readEnv(source: Record<string, string | undefined> = process.env, purpose: 'server' | 'cli' = 'server'): Env {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''))
   const parsed = schema.safeParse(cleaned)
   if (!parsed.success) {
@@ -60,7 +99,12 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   const env = parsed.data
   return {
     ...env,
-    SIM_CHARGERS: env.SIM_CHARGERS ?? !env.DATABASE_URL,
+    demo,
+    TRUST_PROXY: parseTrustProxy(env.TRUST_PROXY),
+    SIM_CHARGERS: env.SIM_CHARGERS ?? demo,
     PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
   }
 }
+  const gap = purpose === 'server' ? productionGaps(env) : null
+  if (gap) throw new Error(`Bad configuration: ${gap}`)
+  const demo = env.LADDPUNKT_MODE === 'demo'

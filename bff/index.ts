@@ -17,8 +17,8 @@ const staticRoot = fileURLToPath(new URL('../dist', import.meta.url))
 async function main() {
   const env = readEnv()
   const logger = pino({ level: env.LOG_LEVEL })
-  const store = await openStoreOrExplain(env)
-  if (store.kind === 'pglite' && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
+  const store = await openStoreOrExplain(env, logger)
+  if (env.demo && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
 
   // The command line reaches a running server with this token (the embedded database allows one process).
   const adminToken = newToken()
@@ -30,6 +30,8 @@ async function main() {
 
   const payments = createPaymentProvider(env, store.db)
   const system = await startSystem({
+    demo: env.demo,
+    trustProxy: env.TRUST_PROXY,
     store,
     payments,
     logger,
@@ -46,7 +48,7 @@ async function main() {
     if (error.code === 'EACCES') throw new Error(`Not allowed to listen on port ${env.PORT}: pick a port above 1024 with PORT.`)
     throw error
   })
-  logger.info(`Laddpunkt is running at ${env.PUBLIC_URL} (payments: ${payments.name}, storage: ${store.kind})`)
+  logger.info(`Laddpunkt is running at ${env.PUBLIC_URL} (${env.demo ? 'demo' : 'production'}, payments: ${payments.name}, storage: ${store.kind})`)
 
   const fleet = env.SIM_CHARGERS
     ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: demoFleetConfig(), logger: logger.child({ sim: true }) })
@@ -64,9 +66,9 @@ async function main() {
   process.once('SIGTERM', shutdown)
 }
 
-async function openStoreOrExplain(env: Env): Promise<Store> {
+async function openStoreOrExplain(env: Env, logger: pino.Logger): Promise<Store> {
   try {
-    return await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { dataDir: env.DATA_DIR })
+    return await openStore(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL, logger } : { dataDir: env.DATA_DIR })
   } catch (error) {
     throw new Error(`Cannot open the database: ${(error as Error).message}`)
   }

@@ -7,6 +7,7 @@ import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import type { Logger } from 'pino'
 import { createApp, type Limits } from './app'
+import type { TrustProxy } from './http/client-address'
 import type { Store } from './store/db'
 import { LiveBus } from './live'
 import { OcppCentralSystem } from './charging/ocpp'
@@ -19,6 +20,10 @@ import { SupportDesk } from './support/desk'
 import { SupportSweep } from './support/sweep'
 
 export interface SystemOptions {
+  /** The embedded demo: development outbox, simulated card form and provider. Production (false) unless set. */
+  demo?: boolean
+  /** Proxies whose X-Forwarded-For names the client (TRUST_PROXY); none by default. */
+  trustProxy?: TrustProxy
   store: Store
   payments: PaymentProvider
   logger: Logger
@@ -111,6 +116,8 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     mailer,
     live,
     logger: o.logger,
+    demo: o.demo,
+    trustProxy: o.trustProxy,
     publicUrl: o.publicUrl ?? url,
     ocppReady: () => server.listening,
     isOnline: (id) => central.isOnline(id),

@@ -14,6 +14,7 @@ import type pino from 'pino'
 import type { Db } from '../store/db'
 import { chargers, connectors, meterSamples, transactions, type ConnectorStatus } from '../store/schema'
 import { hashToken, tokenMatches, verifyPassword } from '../secrets'
+import { boundedOcpp16Validator, boundedTransactionData, maxFrameBytes, offersOcpp16 } from './limits'
 import {
   ChargerOfflineError,
   transactionEvent,
@@ -90,7 +91,13 @@ export class OcppCentralSystem implements ChargerGateway {
     this.meterIntervalSeconds = opts.meterIntervalSeconds
     this.clock = opts.clock ?? (() => new Date())
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 10_000
-    this.server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true, callTimeoutMs: this.commandTimeoutMs })
+    this.server = new RPCServer({
+      protocols: ['ocpp1.6'],
+      strictMode: true,
+      strictModeValidators: [boundedOcpp16Validator()],
+      wssOptions: { maxPayload: maxFrameBytes },
+      callTimeoutMs: this.commandTimeoutMs,
+    })
     this.server.auth((accept, reject, handshake) => {
       this.authenticate(handshake.identity, handshake.password).then(
         (ok) => (ok ? accept({}) : reject(401, 'Unauthorized')),
@@ -113,6 +120,12 @@ export class OcppCentralSystem implements ChargerGateway {
     }
     this.server.handleUpgrade(req, socket as never, head).catch((error: unknown) => {
       this.log.warn({ err: error }, 'OCPP upgrade failed')
+    if (!offersOcpp16(req.headers['sec-websocket-protocol'])) {
+      const message = 'OCPP 1.6J only: offer the WebSocket subprotocol ocpp1.6'
+      socket.on('error', () => {})
+      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${message.length}\r\n\r\n${message}`)
+      return
+    }
       socket.destroy()
     })
   }
@@ -358,7 +371,7 @@ export class OcppCentralSystem implements ChargerGateway {
         this.log.info({ chargerId, transactionId: p.transactionId }, 'StopTransaction for a stopped or unknown transaction')
         return {}
       }
-      const samples = ((p.transactionData ?? []) as MeterValue[]).map(parseMeterValue).filter(hasReading)
+      const samples = (boundedTransactionData(p.transactionData as MeterValue[] | undefined) ?? []).map(parseMeterValue).filter(hasReading)
       if (samples.length > 0) await this.insertSamples(row.id, samples)
       await this.tell('transactionStopped', () => this.listener.transactionStopped(transactionEvent(row)))
       return reply

@@ -5,7 +5,7 @@ import type { AppContext } from '../app'
 import { AppError } from '../errors'
 import { requireUser, type AppEnv } from '../auth/viewer'
 import { findOrCreateUser, normalizeEmail, signIn, signOut, userView } from '../auth/accounts'
-import { sendCode, verifyCode } from '../auth/email-codes'
+import { sendCode, verifyCode, WrongCode } from '../auth/email-codes'
 import {
   PasskeyFailed,
   challengePurpose,
@@ -17,7 +17,7 @@ import {
   verifySignIn,
 } from '../auth/passkeys'
 import { passkeys } from '../store/schema'
-import { rateLimit } from './rate-limit'
+import { consume } from './rate-limit'
 import { json } from './validation'
 
 const email = z.email().max(254)
@@ -37,15 +37,46 @@ export function authRoutes(d: AppContext) {
       const viewer = c.get('viewer')
       return c.json({ user: viewer ? await userView(d.db, viewer.userId) : null })
     })
-    .post('/email/start', rateLimit({ name: 'sign-in code', max: 20, windowMs: 3_600_000 }), json(startBody), async (c) => {
-      await sendCode(d.db, d.mailer, normalizeEmail(c.req.valid('json').email), now())
+    .post('/email/start', json(startBody), async (c) => {
+      const address = normalizeEmail(c.req.valid('json').email)
+      const client = c.var.clientIp
+      const l = d.limiters
+      await consume(c, [[l.codesPerClient, client]], 'Too many sign-in codes were asked for from this device. Wait an hour and try again.')
+      await consume(
+        c,
+        [[l.codesPerClientAndAddress, `${client} ${address}`], [l.codesPerAddress, address]],
+        'Too many codes were sent to this address. Wait an hour, or use the latest code you got.',
+      )
+      await sendCode(d.db, d.mailer, address, now())
       // The same answer for every address: nobody learns who has an account.
       return c.json({ sent: true as const }, 202)
     })
     .post('/email/verify', json(verifyBody), async (c) => {
       const body = c.req.valid('json')
       const address = normalizeEmail(body.email)
-      await verifyCode(d.db, address, body.code.replace(/\s/g, ''), now())
+      // Guesses are counted per client (and per client and address) before the check, so parallel
+      // requests cannot slip past the limit; the address itself is never locked, so nobody can lock
+      // its owner out, and a right code gives the points back.
+      const client = c.var.clientIp
+      const pair = `${client} ${address}`
+      const l = d.limiters
+      const [forPair] = await consume(
+        c,
+        [[l.wrongCodesPerClientAndAddress, pair], [l.wrongCodesPerClient, client]],
+        'Too many wrong codes from this device. Wait 15 minutes, then try again with the latest code.',
+      )
+      try {
+        await verifyCode(d.db, address, body.code.replace(/\s/g, ''), now())
+      } catch (error) {
+        if (!(error instanceof WrongCode)) throw error
+        const left = forPair.remainingPoints
+        throw new AppError(
+          400,
+          'invalid_code',
+          left > 0 ? `Wrong code. ${left} ${left === 1 ? 'attempt' : 'attempts'} left.` : 'Wrong code. Wait 15 minutes before the next try.',
+        )
+      }
+      await Promise.all([l.wrongCodesPerClientAndAddress.delete(pair), l.wrongCodesPerClient.reward(client, 1)])
       const { userId, created } = await findOrCreateUser(d.db, address, now())
       await signIn(c, d.db, { userId, publicUrl: d.publicUrl, now: now() })
       return c.json({ user: await userView(d.db, userId), created })

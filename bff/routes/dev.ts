@@ -6,11 +6,11 @@ import { outbox } from '../store/schema'
 import type { AppEnv } from '../auth/viewer'
 
 /**
- * The development outbox: mail that would have gone out (sign-in codes), readable in the app when
- * no SMTP server is configured. Never in production, never with real mail.
+ * The development outbox: mail that would have gone out (sign-in codes), readable by anyone. Only in
+ * the embedded demo (LADDPUNKT_MODE=demo) and only without real mail: it hands out every sign-in code.
  */
 export function devRoutes(d: AppContext) {
-  const enabled = d.mailer.kind === 'outbox' && process.env.NODE_ENV !== 'production'
+  const enabled = d.demo && d.mailer.kind === 'outbox'
   return new Hono<AppEnv>().get('/outbox', async (c) => {
     if (!enabled) throw notFound('not_found', 'No such endpoint: GET /api/dev/outbox')
     const rows = await d.db.select().from(outbox).orderBy(desc(outbox.id)).limit(50)

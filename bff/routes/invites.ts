@@ -31,7 +31,7 @@ export function inviteRoutes(d: AppContext) {
 
   return new Hono<AppEnv>()
     // Codes cannot be guessed at this rate; the limit keeps anyone from trying.
-    .use(rateLimit({ name: 'invite', max: 30, windowMs: 60_000 }))
+    .use(rateLimit(d.limiters.invites, 'invite'))
     .get('/:code', async (c) => {
       const invite = await inviteByCode(c.req.param('code'))
       const [site] = await d.db.select({ name: sites.name, city: sites.city, currency: sites.currency }).from(sites).where(eq(sites.id, invite.siteId))

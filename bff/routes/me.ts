@@ -73,7 +73,9 @@ const csvField = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}
 
 export function meRoutes(d: AppContext) {
   const now = () => d.sessions.clock()
-  const receiptUrl = (number: string) => `${d.publicUrl}/api/receipts/${encodeURIComponent(number)}`
+  /** A share link: it opens the receipt for whoever holds it (an employer checking an expense claim). */
+  const receiptUrl = async (number: string) =>
+    `${d.publicUrl}/api/receipts/${encodeURIComponent(number)}?t=${await d.signer.sign('receipt-share', number)}`
 
   function historyWhere(userId: string, month?: string): SQL {
     return and(eq(sessions.userId, userId), ne(sessions.state, 'pending'), month ? sql`${monthExpr} = ${month}` : undefined)!
@@ -160,7 +162,7 @@ export function meRoutes(d: AppContext) {
         .where(and(historyWhere(userId), notInArray(sessions.state, ['failed', 'cancelled'])))
         .groupBy(monthExpr, sessions.currency)
         .orderBy(desc(monthExpr))
-      const summaries: SessionSummary[] = page.map((r) => ({
+      const summaries: SessionSummary[] = await Promise.all(page.map(async (r) => ({
         id: r.id,
         state: r.state,
         chargerId: r.chargerId,
@@ -172,8 +174,8 @@ export function meRoutes(d: AppContext) {
         energyWh: r.energyWh,
         total: r.total,
         currency: r.currency,
-        receipt: r.receiptNumber ? { number: r.receiptNumber, url: receiptUrl(r.receiptNumber) } : null,
-      }))
+        receipt: r.receiptNumber ? { number: r.receiptNumber, url: await receiptUrl(r.receiptNumber) } : null,
+      })))
       return c.json({
         sessions: summaries,
         nextCursor: rows.length > q.limit && last ? encodeCursor(last.at, last.id) : null,

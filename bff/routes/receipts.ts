@@ -26,8 +26,9 @@ export function receiptRoutes(d: AppContext) {
     if (!number) throw noSuchReceipt()
     const [row] = await d.db.select().from(receipts).where(eq(receipts.number, number))
     if (!row) throw noSuchReceipt()
-    // The link's token, or the signed-in driver whose session it is (history across devices).
-    if (!(token && tokenMatches(token, row.tokenHash)) && !(await ownsSession(c.get('viewer')?.userId, row.sessionId))) throw noSuchReceipt()
+    // The device's receipt token, a share link's signed token, or the signed-in driver whose session it is.
+    const linkWorks = token !== undefined && (tokenMatches(token, row.tokenHash) || (await d.signer.verify('receipt-share', row.number, token)))
+    if (!linkWorks && !(await ownsSession(c.get('viewer')?.userId, row.sessionId))) throw noSuchReceipt()
     const receipt = row.content as unknown as ReceiptView
     // The document stays as issued; refunds made since are listed beside it (amount and date only).
     const made = await d.db

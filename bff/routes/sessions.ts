@@ -9,6 +9,7 @@ import { withReceiptLink } from '../sessions/view'
 import type { SessionRow } from '../sessions/service'
 import type { SessionView } from '../views'
 import { rateLimit } from './rate-limit'
+import { claimIdempotencyKey } from '../http/idempotency'
 import type { AppEnv } from '../auth/viewer'
 import { json } from './validation'
 
@@ -24,12 +25,15 @@ const stopByCardBody = z.object({
   paymentMethod: z.string().min(1).max(255),
 })
 
-/** The stop token from `Authorization: Bearer …`, or `?t=` where headers cannot be set (EventSource). */
+/** The stop token, from `Authorization: Bearer …` only: never in a URL, where proxies log it. */
 function stopTokenOf(c: Context): string | null {
   const header = c.req.header('authorization')
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim()
-  return c.req.query('t') ?? null
+  return null
 }
+
+/** How long an EventSource ticket opens the stream: long enough to connect, short enough not to matter in a log. */
+const eventsTicketSeconds = 60
 
 const noSuchSession = () => new AppError(404, 'session_not_found', 'No such session, or this device may not see it.')
 
@@ -42,8 +46,11 @@ function idempotencyKeyOf(c: Context): string | undefined {
   return key
 }
 
-/** How the caller may see a session: with the device's stop token, or as the signed-in driver it belongs to. */
-type Access = { token: string } | { account: true }
+/**
+ * How the caller may see a session: with the device's stop token, as the signed-in driver it belongs
+ * to, or with an EventSource ticket that one of those got.
+ */
+type Access = { token: string } | { account: true } | { ticket: true }
 
 export function sessionRoutes(d: AppContext) {
   /** The session, if the caller may see and steer it. A wrong token looks like no session at all. */
@@ -56,21 +63,33 @@ export function sessionRoutes(d: AppContext) {
     throw noSuchSession()
   }
 
-  /** The receipt link: with its token for the device, without one for the account (the receipt route knows the owner). */
-  function receiptLink(view: SessionView, access: Access): SessionView {
+  /** The receipt link: with the device's receipt token, else with a share token that works for whoever holds the link. */
+  async function receiptLink(view: SessionView, access: Access): Promise<SessionView> {
     if ('token' in access) return withReceiptLink(view, d.publicUrl, receiptTokenFor(access.token))
     if (!view.receipt) return view
-    return { ...view, receipt: { number: view.receipt.number, url: `${d.publicUrl}/api/receipts/${encodeURIComponent(view.receipt.number)}` } }
+    return withReceiptLink(view, d.publicUrl, await d.signer.sign('receipt-share', view.receipt.number))
   }
 
   async function snapshot(session: SessionRow, access: Access): Promise<SessionView> {
     return receiptLink(await d.sessionFeedView(session), access)
   }
 
+  /** For the event stream: a ticket in the query (EventSource sends no headers), else as any other request. */
+  async function watching(c: Context<AppEnv>, id: string): Promise<{ session: SessionRow; access: Access }> {
+    const ticket = c.req.query('ticket')
+    if (ticket === undefined) return authorized(c, id)
+    const session = await d.sessions.get(id).catch(() => null)
+    if (session && (await d.signer.checkTicket('session-events', session.id, ticket, d.sessions.clock()))) return { session, access: { ticket: true } }
+    throw new AppError(401, 'ticket_expired', 'The ticket for live updates is not valid (any more): get a new one.')
+  }
+
   return new Hono<AppEnv>()
-    .post('/', rateLimit({ name: 'start', max: d.limits.sessionsPerMinute, windowMs: 60_000 }), json(createBody), async (c) => {
+    .post('/', rateLimit(d.limiters.sessionStarts, 'start'), json(createBody), async (c) => {
       const body = c.req.valid('json')
-      const created = await d.sessions.create({ ...body, idempotencyKey: idempotencyKeyOf(c), userId: c.get('viewer')?.userId ?? null })
+      const idempotencyKey = idempotencyKeyOf(c)
+      const userId = c.get('viewer')?.userId ?? null
+      if (idempotencyKey) await claimIdempotencyKey(d.db, 'POST /api/sessions', idempotencyKey, { ...body, userId })
+      const created = await d.sessions.create({ ...body, idempotencyKey, userId })
       const payment = created.clientSecret
         ? {
             clientSecret: created.clientSecret,
@@ -81,7 +100,7 @@ export function sessionRoutes(d: AppContext) {
         : null
       return c.json({ session: await snapshot(created.session, { token: created.stopToken }), payment, stopToken: created.stopToken }, 201)
     })
-    .post('/stop-by-card', rateLimit({ name: 'stop-by-card', max: d.limits.stopByCardPerMinute, windowMs: 60_000 }), json(stopByCardBody), async (c) => {
+    .post('/stop-by-card', rateLimit(d.limiters.stopsByCard, 'stop-by-card'), json(stopByCardBody), async (c) => {
       const { chargerId, paymentMethod } = c.req.valid('json')
       const session = await d.sessions.stopByCard(chargerId, paymentMethod)
       // The card holder proved the card, not the device: they get the state, not the stop token.
@@ -106,15 +125,23 @@ export function sessionRoutes(d: AppContext) {
       const updated = await d.sessions.cancel(session.id)
       return c.json({ session: await snapshot(updated, access) })
     })
+    .post('/:id/events-ticket', async (c) => {
+      const { session } = await authorized(c, c.req.param('id'))
+      const expiresAt = new Date(d.sessions.clock().getTime() + eventsTicketSeconds * 1000)
+      return c.json({ ticket: await d.signer.ticket('session-events', session.id, expiresAt), expiresAt: expiresAt.toISOString() }, 201)
+    })
     .get('/:id/events', async (c) => {
-      const { session, access } = await authorized(c, c.req.param('id'))
+      const { session, access } = await watching(c, c.req.param('id'))
       const lastSeen = Number(c.req.header('last-event-id') ?? NaN)
       return streamSSE(c, async (stream) => {
         let closed = false
-        const send = (view: SessionView) =>
-          stream
-            .writeSSE({ event: 'session', id: String(view.version), data: JSON.stringify(receiptLink(view, access)) })
-            .catch(() => {})
+        const send = async (view: SessionView) => {
+          try {
+            await stream.writeSSE({ event: 'session', id: String(view.version), data: JSON.stringify(await receiptLink(view, access)) })
+          } catch {
+            // the viewer went away
+          }
+        }
         const unsubscribe = d.sessionFeed.subscribe(session.id, (view) => void send(view))
         stream.onAbort(() => {
           closed = true

@@ -1,4 +1,5 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
@@ -8,6 +9,8 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import pg from 'pg'
+import pino, { type Logger } from 'pino'
+import lockfile from 'proper-lockfile'
 import * as schema from './schema'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
@@ -24,23 +27,40 @@ const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
 
 /** Another process holds the embedded data directory. */
 export class StoreLockedError extends Error {
-  constructor(dir: string, pid: number) {
-    super(`The embedded database in ${dir} is in use by process ${pid}. Stop it first, or use the running server.`)
+  constructor(dir: string, pid: number | null) {
+    super(`The embedded database in ${dir} is in use by ${pid ? `process ${pid}` : 'another process'}. Stop it first, or use the running server.`)
   }
 }
 
-export type StoreOptions = { databaseUrl: string } | { dataDir: string } | { memory: true }
+/** `logger` hears about PostgreSQL connections lost while idle in the pool. */
+export type StoreOptions = { databaseUrl: string; logger?: Logger } | { dataDir: string } | { memory: true }
 
 /** Opens the database and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  if ('databaseUrl' in options) return openPostgres(options.databaseUrl)
+  if ('databaseUrl' in options) return openPostgres(options.databaseUrl, options.logger ?? pino({ level: 'warn' }))
   if ('dataDir' in options) return openPglite(options.dataDir)
   return openPglite(undefined)
 }
 
-async function openPostgres(url: string): Promise<Store> {
+/** Readiness: the database commits a write (a full disk or a read-only database answers selects, not writes). */
+export async function takesWrites(db: Db): Promise<boolean> {
+  const now = new Date()
+  try {
+    await db
+      .insert(schema.healthChecks)
+      .values({ id: 'readyz', checkedAt: now })
+      .onConflictDoUpdate({ target: schema.healthChecks.id, set: { checkedAt: now } })
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function openPostgres(url: string, logger: Logger): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 10 })
-  pool.on('error', () => {}) // an idle client losing its connection is not fatal; the next query reconnects
+  // An idle client losing its connection (server restart, failover, network) is not fatal: the next
+  // query takes a new connection. It is worth knowing about all the same.
+  pool.on('error', (error) => logger.error({ err: error, component: 'postgres' }, 'PostgreSQL connection lost while idle in the pool'))
   try {
     await pool.query('select 1')
   } catch (error) {
@@ -58,7 +78,7 @@ async function openPostgres(url: string): Promise<Store> {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Store> {
-  const unlock = dataDir ? lockDataDir(dataDir) : () => {}
+  const unlock = dataDir ? await lockDataDir(dataDir) : async () => {}
   let client: PGlite
   try {
     // A smaller buffer pool than PostgreSQL's default: the embedded database serves one small site.
@@ -66,7 +86,7 @@ async function openPglite(dataDir: string | undefined): Promise<Store> {
     client = dataDir ? new PGlite(join(dataDir, 'pglite'), options) : new PGlite(options)
     await client.waitReady
   } catch (error) {
-    unlock()
+    await unlock()
     throw error
   }
   const db = drizzlePglite(client, { schema }) as unknown as Db
@@ -77,32 +97,78 @@ async function openPglite(dataDir: string | undefined): Promise<Store> {
     ping: () => client.query('select 1').then(() => true, () => false),
     close: async () => {
       await client.close()
-      unlock()
+      await unlock()
     },
   }
 }
 
-/** PGlite is single-process: a lock file keeps a second process (e.g. the CLI) out. */
-function lockDataDir(dir: string): () => void {
+/** A lock nobody refreshed for this long belongs to a process that is gone (proper-lockfile refreshes every 5 s). */
+const lockStaleMs = 10_000
+
+/**
+ * PGlite is single-process: a lock keeps a second process (e.g. the CLI) out. proper-lockfile takes it
+ * with an atomic mkdir and keeps it fresh. Taking over a dead process's lock is atomic too: it is never
+ * removed and re-made (two processes could both do that), each holder makes the next generation
+ * (`lock.1`, `lock.2`, …), and of several processes after the same dead one only one can make it.
+ * A lock is dead when its owner process is gone (same host) or nobody refreshed it for 10 s.
+ */
+export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   mkdirSync(dir, { recursive: true })
-  const lockPath = join(dir, 'lock.pid')
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx')
-      writeSync(fd, String(process.pid))
-      closeSync(fd)
-      return () => rmSync(lockPath, { force: true })
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const pid = Number(readFileSync(lockPath, 'utf8'))
-      if (pid && pid !== process.pid && isAlive(pid)) throw new StoreLockedError(dir, pid)
-      rmSync(lockPath, { force: true }) // stale lock from a process that died
-    }
+  const generations = readdirSync(dir)
+    .map((name) => /^lock\.(\d+)$/.exec(name))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b)
+  const top = generations.at(-1)
+  if (top !== undefined) {
+    const holder = holderOf(join(dir, `lock.${top}`))
+    if (holder.alive) throw new StoreLockedError(dir, holder.pid)
   }
-  throw new Error(`Cannot lock ${dir}`)
+  const path = join(dir, `lock.${(top ?? 0) + 1}`)
+  let release: () => Promise<void>
+  try {
+    release = await lockfile.lock(dir, {
+      lockfilePath: path,
+      realpath: false,
+      retries: 0,
+      stale: lockStaleMs,
+      onCompromised: (error) => {
+        // Another process believes the database is free: stop before both write to it.
+        throw new Error(`Lost the lock on the data directory ${dir} (${error.message}); stopping.`)
+      },
+    })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new StoreLockedError(dir, holderOf(path).pid)
+    throw error
+  }
+  writeFileSync(join(path, 'owner'), JSON.stringify({ pid: process.pid, host: hostname() }))
+  for (const old of generations) rmSync(join(dir, `lock.${old}`), { recursive: true, force: true })
+  return async () => {
+    rmSync(join(path, 'owner'), { force: true })
+    await release()
+  }
+}
+
+function holderOf(lockPath: string): { alive: boolean; pid: number | null } {
+  let owner: { pid?: unknown; host?: unknown } = {}
+  try {
+    owner = JSON.parse(readFileSync(join(lockPath, 'owner'), 'utf8')) as typeof owner
+  } catch {
+    // no owner yet (being taken this moment) or unreadable: the refresh time decides
+  }
+  const pid = typeof owner.pid === 'number' ? owner.pid : null
+  if (pid !== null && owner.host === hostname()) return { alive: isAlive(pid), pid }
+  let refreshed: number
+  try {
+    refreshed = statSync(lockPath).mtimeMs
+  } catch {
+    return { alive: false, pid } // released meanwhile
+  }
+  return { alive: refreshed > Date.now() - lockStaleMs, pid }
 }
 
 function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true
   try {
     process.kill(pid, 0)
     return true

@@ -22,21 +22,33 @@ export interface TestSystem extends System {
   restart(): Promise<TestSystem>
 }
 
-type Options = Partial<Omit<SystemOptions, 'store' | 'payments' | 'logger'>> & { store?: Store; payments?: SimulatedPayments }
+type Options = Partial<Omit<SystemOptions, 'store' | 'payments'>> & { store?: Store; payments?: SimulatedPayments }
 
-/** The whole BFF on a loopback port with the demo seed and simulated payments; the sweep is driven by the test. */
+/**
+ * The whole BFF on a loopback port with the demo seed and simulated payments, in demo mode (the
+ * development outbox and the simulated card form are there; `demo: false` for production); the sweep
+ * is driven by the test.
+ */
 export async function startTestSystem(options: Options = {}): Promise<TestSystem> {
   const store = options.store ?? (await openDemoStore())
   const payments = options.payments ?? new SimulatedPayments({ db: store.db, env: 'test', clock: options.clock })
   const system = await startSystem({
+    demo: true,
     sweepSeconds: 0,
     meterIntervalSeconds: 1,
     startTimeoutSeconds: 60,
-    limits: { sessionsPerMinute: 10_000, stopByCardPerMinute: 10_000 },
+    limits: {
+      sessionsPerMinute: 10_000,
+      stopByCardPerMinute: 10_000,
+      codesPerClientPerHour: 10_000,
+      codesPerAddressPerHour: 10_000,
+      wrongCodesPerClientPerHour: 10_000,
+      ...options.limits,
+    },
+    logger: silent,
     ...options,
     store,
     payments,
-    logger: silent,
   })
   return {
     ...system,

@@ -24,9 +24,11 @@ afterEach(() => {
 describe('live session page', () => {
   it('shows energy with 3 decimals, power, cost with VAT note, hold left and a stop button', async () => {
     onThisDevice()
-    const calls = stubFetch(() => json(session()))
+    const calls = stubFetch((call) => (call.path.endsWith('/events-ticket') ? json({ ticket: '1700000060.sig' }, 201) : json(session())))
     const { wrapper } = await mountAt('/s/ses_1')
     expect(calls[0]).toMatchObject({ path: '/api/sessions/ses_1', headers: { authorization: 'Bearer tok-1' } })
+    // The stop token goes in a header; the stream's URL carries only a short-lived ticket.
+    expect(calls[1]).toMatchObject({ method: 'POST', path: '/api/sessions/ses_1/events-ticket', headers: { authorization: 'Bearer tok-1' } })
     expect(wrapper.find('[data-test=headline]').text()).toBe('Charging')
     expect(wrapper.find('[data-test=energy]').text()).toBe('12.345')
     expect(wrapper.find('[data-test=power]').text()).toBe('7.4')
@@ -34,7 +36,7 @@ describe('live session page', () => {
     expect(plain(wrapper.find('[data-test=hold-left]').text())).toBe('Hold left: SEK 238.89')
     expect(wrapper.find('polyline').attributes('points')).toMatch(/^0\.0,/)
     expect(wrapper.find('[data-test=stop]').text()).toBe('Stop charging')
-    expect(TestEventSource.opened[0].url).toBe('/api/sessions/ses_1/events?t=tok-1')
+    expect(TestEventSource.opened[0].url).toBe('/api/sessions/ses_1/events?ticket=1700000060.sig')
   })
 
   it('stops with the device’s stop token and disables the button while stopping', async () => {

@@ -33,17 +33,48 @@ export async function call<R extends ClientResponse>(request: Promise<R>): Promi
 
 export const bearer = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } })
 
-/** Subscribes to a Server-Sent Events stream; returns a function that closes it. */
+/** EventSource.CLOSED: the browser gave up on the stream (an error answer) and will not retry by itself. */
+const eventSourceClosed = 2
+
+/**
+ * Subscribes to a Server-Sent Events stream; returns a function that closes it. `url` may be made
+ * anew for each connection (a short-lived ticket): EventSource reconnects by itself after a dropped
+ * connection, and when the server refuses it (an expired ticket) a fresh URL is fetched.
+ */
 export function subscribe<T>(
-  url: string,
+  url: string | (() => Promise<string>),
   event: string,
   handlers: { onData: (data: T) => void; onOpen?: () => void; onDrop?: () => void },
 ): () => void {
   if (typeof EventSource === 'undefined') return () => {}
-  // EventSource reconnects by itself and sends Last-Event-ID.
-  const source = new EventSource(url)
-  source.addEventListener(event, (message) => handlers.onData(JSON.parse((message as MessageEvent<string>).data) as T))
-  source.addEventListener('open', () => handlers.onOpen?.())
-  source.addEventListener('error', () => handlers.onDrop?.())
-  return () => source.close()
+  let source: EventSource | null = null
+  let closed = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+  const reopenLater = () => {
+    if (!closed) retry = setTimeout(() => void open(), 3000)
+  }
+  const open = async () => {
+    let address: string
+    try {
+      address = typeof url === 'string' ? url : await url()
+    } catch {
+      handlers.onDrop?.()
+      return reopenLater()
+    }
+    if (closed) return
+    const current = new EventSource(address)
+    source = current
+    current.addEventListener(event, (message) => handlers.onData(JSON.parse((message as MessageEvent<string>).data) as T))
+    current.addEventListener('open', () => handlers.onOpen?.())
+    current.addEventListener('error', () => {
+      handlers.onDrop?.()
+      if (current.readyState === eventSourceClosed && typeof url !== 'string') reopenLater()
+    })
+  }
+  void open()
+  return () => {
+    closed = true
+    clearTimeout(retry)
+    source?.close()
+  }
 }

@@ -37,6 +37,17 @@ export const cancelSession = (sessionId: string, stopToken: string) =>
 export const stopSessionByCard = (chargerId: string, paymentMethod: string) =>
   call(api.sessions['stop-by-card'].$post({ json: { chargerId, paymentMethod } }))
 
-/** Live session snapshots; the event id is the session version. */
+/**
+ * Live session snapshots; the event id is the session version. EventSource cannot send the stop token
+ * as a header, and a URL is no place for it (proxies log URLs): each connection gets a ticket valid
+ * for a minute instead.
+ */
 export const watchSession = (sessionId: string, stopToken: string, handlers: Parameters<typeof subscribe<SessionView>>[2]) =>
-  subscribe<SessionView>(`/api/sessions/${encodeURIComponent(sessionId)}/events?t=${encodeURIComponent(stopToken)}`, 'session', handlers)
+  subscribe<SessionView>(
+    async () => {
+      const { ticket } = await call(api.sessions[':id']['events-ticket'].$post(session(sessionId), bearer(stopToken)))
+      return `/api/sessions/${encodeURIComponent(sessionId)}/events?ticket=${encodeURIComponent(ticket)}`
+    },
+    'session',
+    handlers,
+  )
