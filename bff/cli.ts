@@ -45,7 +45,7 @@ async function main(argv: string[]) {
 }
 
 async function addCharger(input: NewCharger) {
-  const env = readEnv()
+  const env = readEnv(process.env, 'cli')
   if (env.DATABASE_URL) return withStore({ databaseUrl: env.DATABASE_URL }, input, env.PUBLIC_URL)
   try {
     return await withStore({ dataDir: env.DATA_DIR }, input, env.PUBLIC_URL)

@@ -45,7 +45,7 @@ async function freePort(): Promise<number> {
 async function startServer(port: number) {
   server = spawn(process.execPath, ['--import', 'tsx', 'bff/index.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SIM_CHARGERS: '0', LOG_LEVEL: 'error' },
+    env: { ...process.env, LADDPUNKT_MODE: 'demo', DATABASE_URL: '', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', SIM_CHARGERS: '0', LOG_LEVEL: 'error' },
     stdio: 'ignore',
   })
   await until('the BFF is ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok, 60_000)

@@ -369,13 +369,14 @@ describe('SimulatedPayments odds and ends', () => {
 
 describe('createPaymentProvider', () => {
   it('runs the simulated provider without Stripe keys', () => {
-    const provider = createPaymentProvider(readEnv({ NODE_ENV: 'test' }), store.db)
+    const provider = createPaymentProvider(readEnv({ LADDPUNKT_MODE: 'demo', NODE_ENV: 'test' }), store.db)
     expect(provider).toBeInstanceOf(SimulatedPayments)
   })
 
   it('runs Stripe when its keys are set', () => {
     const env = readEnv({
       NODE_ENV: 'production',
+      SMTP_URL: 'smtp://mail.example.com',
       STRIPE_SECRET_KEY: 'sk_test_x',
       STRIPE_PUBLISHABLE_KEY: 'pk_test_x',
       STRIPE_WEBHOOK_SECRET: 'whsec_x',

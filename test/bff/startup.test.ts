@@ -30,7 +30,8 @@ afterEach(async () => {
 function run(script: string, args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'error', DATABASE_URL: '', ...env },
+    // The embedded demo: these cases run without SMTP or Stripe (production refuses that, see production.test.ts).
+    env: { ...process.env, LOG_LEVEL: 'error', DATABASE_URL: '', LADDPUNKT_MODE: 'demo', ...env },
   })
   children.push(child)
   let out = ''

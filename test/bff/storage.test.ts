@@ -1,7 +1,7 @@
 /** Storage: the same schema and migrations on PGlite and (with DATABASE_URL, in CI) PostgreSQL. */
 import { afterEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { eq, sql } from 'drizzle-orm'
 import { openDemoStore, openTestStore } from '../support/store'
@@ -86,10 +86,7 @@ describe.skipIf(!!process.env.DATABASE_URL)('the embedded data directory', () =>
     dirs.push(dir)
     const first = await openStore({ dataDir: dir })
     await seedDemo(first.db)
-    // Another live process holding the lock (our parent process stands in for it).
-    writeFileSync(join(dir, 'lock.pid'), String(process.ppid))
     await expect(openStore({ dataDir: dir })).rejects.toBeInstanceOf(StoreLockedError)
-    writeFileSync(join(dir, 'lock.pid'), String(process.pid))
     await first.close()
     store = await openStore({ dataDir: dir })
     const [site] = await store.db.select().from(sites)
@@ -99,7 +96,9 @@ describe.skipIf(!!process.env.DATABASE_URL)('the embedded data directory', () =>
   it('takes over a lock left by a process that died', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'laddpunkt-store-'))
     dirs.push(dir)
-    writeFileSync(join(dir, 'lock.pid'), '2147483646')
+    // What a process killed while holding the lock leaves behind (see data-dir-lock.test.ts for the real thing).
+    mkdirSync(join(dir, 'lock.1'))
+    writeFileSync(join(dir, 'lock.1', 'owner'), JSON.stringify({ pid: 2147483646, host: hostname() }))
     store = await openStore({ dataDir: dir })
     expect(await store.ping()).toBe(true)
   })
