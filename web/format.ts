@@ -50,6 +50,10 @@ export function formatDuration(totalSeconds: number): string {
 export const formatDateTime = (iso: string, locale: UiLocale) =>
   new Intl.DateTimeFormat(formatLocale[locale], { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso))
 
+/** The time of day only, for moments later today: "14:05". */
+export const formatTime = (iso: string, locale: UiLocale) =>
+  new Intl.DateTimeFormat(formatLocale[locale], { timeStyle: 'short' }).format(new Date(iso))
+
 /** "2 min ago", "just now": how old the last known state is. */
 export function formatAge(seconds: number, locale: UiLocale): string {
   const rtf = new Intl.RelativeTimeFormat(formatLocale[locale], { numeric: 'auto' })

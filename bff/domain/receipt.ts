@@ -2,12 +2,7 @@
 import type { ReceiptLineView, ReceiptView } from '../views'
 import { assertMinorUnits, vatOf } from './money'
 import type { Cost, CostLine, Tariff } from './tariff'
-
-/** A receipt as issued: the view plus how much the hold cap took off the computed cost. */
-export type Receipt = ReceiptView & {
-  /** Cost above the captured amount because the session reached its hold; 0 normally. */
-  capReduction: number
-}
+import { chargeFor, type Charge } from './charge'
 
 const orgDigits = 10
 const sequenceWidth = 6
@@ -63,20 +58,47 @@ export interface ReceiptInput {
     released: number
     refunded: number
   }
-  nothingCharged: boolean
+  /** The payment provider's smallest chargeable amount in the tariff's currency. */
+  minimumCharge: number
 }
 
 /**
- * The receipt's content. Its total is what was captured: when the hold capped the session, the
- * lines keep the computed cost and `capReduction` says how much was not charged.
+ * The session's charge as its receipt states it: the amount and basis of `chargeFor`, except that
+ * for a card the amount is what the provider actually captured (nothing, if the capture failed).
  */
-export function buildReceipt(input: ReceiptInput): Receipt {
+export function receiptCharge(input: {
+  method: 'card' | 'grant' | 'open'
+  cost: Pick<Cost, 'total'>
+  energyWh: number
+  holdAmount: number
+  minimumCharge: number
+  captured: number
+}): Charge {
+  const charge = chargeFor(input)
+  if (input.method !== 'card') return charge
+  return { ...charge, amount: input.captured, basis: input.captured > 0 ? 'card' : charge.basis }
+}
+
+/**
+ * The receipt's content. The lines keep what each part of the session cost; the total (and its VAT)
+ * is the charge: what was captured from the card, what the owner invoices for a grant, nothing for
+ * an open charger or under the provider's minimum. Whatever the lines add up to beyond it is not charged.
+ */
+export function buildReceipt(input: ReceiptInput): ReceiptView {
   const { site, cost, payment } = input
   assertMinorUnits(payment.captured, 'captured amount')
-  if (!input.nothingCharged && payment.captured > cost.total) {
+  if (payment.captured > cost.total) {
     throw new RangeError(`captured ${payment.captured} is more than the session cost ${cost.total}`)
   }
-  const total = input.nothingCharged ? 0 : payment.captured
+  const charge = receiptCharge({
+    method: payment.method,
+    cost,
+    energyWh: input.energyWh,
+    holdAmount: payment.holdAmount,
+    minimumCharge: input.minimumCharge,
+    captured: payment.captured,
+  })
+  const total = charge.amount
   const vat = vatOf(total, input.tariff.vatRateBp)
   const address = `${site.street}, ${site.postalCode} ${site.city}`
   return {
@@ -91,7 +113,7 @@ export function buildReceipt(input: ReceiptInput): Receipt {
     energyWh: input.energyWh,
     energyKwh: formatKwh(input.energyWh),
     currency: cost.currency,
-    lines: cost.lines.map((line) => receiptLine(line, input.nothingCharged)),
+    lines: cost.lines.map(receiptLine),
     total,
     vatRate: input.tariff.vatRateBp / 10_000,
     vat,
@@ -104,20 +126,21 @@ export function buildReceipt(input: ReceiptInput): Receipt {
       released: payment.released,
       refunded: payment.refunded,
     },
-    nothingCharged: input.nothingCharged,
+    charge,
+    nothingCharged: total === 0,
     sessionId: input.sessionId,
-    capReduction: input.nothingCharged ? 0 : cost.total - total,
+    capReduction: charge.basis === 'card' ? cost.total - total : 0,
   }
 }
 
-function receiptLine(line: CostLine, nothingCharged: boolean): ReceiptLineView {
+function receiptLine(line: CostLine): ReceiptLineView {
   return {
     type: line.type,
     description: describe(line),
     quantity: line.quantity,
     unit: line.unit,
     unitPrice: line.unitPrice,
-    amount: nothingCharged ? 0 : line.amount,
+    amount: line.amount,
   }
 }
 

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import type { Tx } from '../store/db'
 import { connectors, receiptCounters, receipts, sessions, sites } from '../store/schema'
 import { buildReceipt, receiptNumber } from '../domain/receipt'
+import { minimumCharge } from '../payments/minimums'
 import type { ReceiptView } from '../views'
 
 type SessionRow = typeof sessions.$inferSelect
@@ -39,12 +40,12 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
       method: s.method,
       card: s.cardBrand && s.cardLast4 ? { brand: s.cardBrand, last4: s.cardLast4 } : null,
       holdAmount: s.holdAmount,
-      // Only cards are captured; a grant session's cost is invoiced by the site's owner, so it is the total.
-      captured: s.method === 'card' ? s.capturedAmount : cost.total,
+      // Only cards are captured: a grant session's cost is invoiced by the site's owner, outside the app.
+      captured: s.method === 'card' ? s.capturedAmount : 0,
       released: s.releasedAmount,
       refunded: s.refundedAmount,
     },
-    nothingCharged: s.method === 'card' ? s.capturedAmount === 0 : cost.total === 0,
+    minimumCharge: minimumCharge(s.currency),
   })
   await tx.insert(receipts).values({
     number,

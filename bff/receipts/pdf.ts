@@ -1,11 +1,38 @@
 import PDFDocument from 'pdfkit'
 import type { ReceiptRefundView, ReceiptView } from '../views'
+import type { Charge, ChargeBasis } from '../domain/charge'
 
 const lineNames: Record<ReceiptView['lines'][number]['type'], string> = {
   energy: 'Energi / Energy',
   time: 'Laddtid / Charging time',
   session: 'Startavgift / Session fee',
   idle: 'Blockeringsavgift / Idle fee',
+}
+
+/** The line that takes off what the lines add up to beyond the total. */
+const notChargedNames: Record<Exclude<ChargeBasis, 'invoiced_by_owner'>, string> = {
+  card: 'Ej debiterat utöver reservationen / Not charged above your hold',
+  below_minimum: 'Under minsta kortbelopp / Under the smallest card amount',
+  nothing_used: 'Ingen energi levererad / No energy delivered',
+  free: 'Fri laddning / Free charging',
+}
+
+/** Why the total is what it is, when it is not simply what the card was charged. */
+function explanation(charge: Charge | undefined, nothingCharged: boolean, money: (minor: number) => string): string | null {
+  switch (charge?.basis) {
+    case 'below_minimum':
+      return `Inget debiterades: under minsta kortbelopp ${money(charge.minimumCharge)}; reservationen har släppts. / `
+        + `Not charged: under the smallest card amount of ${money(charge.minimumCharge)}; the hold was released.`
+    case 'nothing_used':
+      return 'Inget debiterades: ingen energi levererades; reservationen har släppts. / Nothing was charged: no energy was delivered; the hold was released.'
+    case 'invoiced_by_owner':
+      return 'Kostnaden faktureras av laddarens ägare enligt dina åtkomstvillkor; inget kort debiterades. / '
+        + "The cost is invoiced by the charger's owner under your access terms; no card was charged."
+    case 'free':
+      return 'Fri laddning: inget debiterades. / Free to use: nothing was charged.'
+    default:
+      return nothingCharged ? 'Inget debiterades / Nothing was charged.' : null
+  }
 }
 
 /**
@@ -59,12 +86,19 @@ export function renderReceiptPdf(r: ReceiptView & { refunds?: ReceiptRefundView[
     const unit = line.type === 'energy' ? '/kWh' : line.type === 'session' ? '' : '/min'
     table(lineNames[line.type], `${line.description} à ${money(line.unitPrice)}${unit}`, money(line.amount))
   }
+  // Receipts issued before the charge was written down have none; their lines add up to the total.
+  const charge = r.charge as Charge | undefined
+  if (charge && charge.basis !== 'invoiced_by_owner' && charge.cost > r.total) {
+    table(notChargedNames[charge.basis], '', `-${money(charge.cost - r.total)}`)
+  }
   doc.moveTo(56, doc.y).lineTo(539, doc.y).stroke().moveDown(0.4)
-  table('Att betala / Total (inkl. moms)', '', money(r.total), true)
+  const grant = r.payment.method === 'grant'
+  table(grant ? 'Faktureras av ägaren / Invoiced by the owner (inkl. moms)' : 'Att betala / Total (inkl. moms)', '', money(r.total), true)
   table(`Varav moms / VAT ${Math.round(r.vatRate * 100)} %`, '', money(r.vat))
   table('Netto / Net', '', money(r.net))
   doc.moveDown()
-  if (r.nothingCharged) doc.font('Helvetica-Bold').text('Inget debiterades / Nothing was charged.').font('Helvetica')
+  const why = explanation(charge, r.nothingCharged, money)
+  if (why) doc.font('Helvetica-Bold').text(why).font('Helvetica')
   const p = r.payment
   if (p.card) doc.text(`Kort / Card: ${p.card.brand.toUpperCase()} •••• ${p.card.last4}`)
   if (p.method === 'card') {

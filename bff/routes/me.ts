@@ -7,9 +7,12 @@ import { requireUser, type AppEnv } from '../auth/viewer'
 import { rfidTags, sessions, sites } from '../store/schema'
 import { tokenMatches } from '../secrets'
 import { isSessionIdTag } from '../domain/id-tag'
-import { formatKwh } from '../domain/receipt'
+import { formatKwh, receiptCharge } from '../domain/receipt'
 import { vatOf } from '../domain/money'
 import { grantStatus } from '../domain/grant'
+import { isFinal } from '../domain/session'
+import type { Charge } from '../domain/charge'
+import { minimumCharge } from '../payments/minimums'
 import { grantViews, grantsOfUser } from '../grants/service'
 import { json, query } from './validation'
 
@@ -35,8 +38,13 @@ export interface SessionSummary {
   startedAt: string | null
   stoppedAt: string | null
   energyWh: number
-  /** What the driver paid or owes: the captured amount for cards, the cost for grant sessions, 0 for failed starts. */
+  /**
+   * The amount the session page and the receipt show: once final, the charge (captured from the card,
+   * invoiced by the owner for a grant, nothing on an open charger or under the minimum); before, the running cost.
+   */
   total: number
+  /** Once final: what was charged and why, as the receipt says; null while the session runs. */
+  charge: Charge | null
   currency: string
   receipt: { number: string; url: string } | null
 }
@@ -53,7 +61,30 @@ export interface MonthTotal {
 const happenedAt = sql`date_trunc('milliseconds', coalesce(${sessions.startedAt}, ${sessions.createdAt}))`
 const monthExpr = sql<string>`to_char(coalesce(${sessions.startedAt}, ${sessions.createdAt}) at time zone ${sites.timezone}, 'YYYY-MM')`
 const dayExpr = sql<string>`to_char(coalesce(${sessions.startedAt}, ${sessions.createdAt}) at time zone ${sites.timezone}, 'YYYY-MM-DD')`
-const totalExpr = sql<number>`(case when ${sessions.state} in ('failed', 'cancelled') then 0 when ${sessions.method} = 'card' and ${sessions.state} = 'completed' then ${sessions.capturedAmount} else ${sessions.costTotal} end)::int`
+/** The month totals' sum of what `historyAmount` gives each session. */
+const totalExpr = sql<number>`(case when ${sessions.state} in ('failed', 'cancelled') or ${sessions.method} = 'open' then 0 when ${sessions.method} = 'card' and ${sessions.state} = 'completed' then ${sessions.capturedAmount} else ${sessions.costTotal} end)::int`
+
+/** A history row's charge once final, and the amount shown for it: that charge's, or the running cost. */
+function historyAmount(r: {
+  state: (typeof sessions.$inferSelect)['state']
+  method: 'card' | 'grant' | 'open'
+  costTotal: number
+  energyWh: number
+  holdAmount: number
+  capturedAmount: number
+  currency: string
+}): { total: number; charge: Charge | null } {
+  if (!isFinal(r.state)) return { total: r.method === 'open' ? 0 : r.costTotal, charge: null }
+  const charge = receiptCharge({
+    method: r.method,
+    cost: { total: r.costTotal },
+    energyWh: r.energyWh,
+    holdAmount: r.holdAmount,
+    minimumCharge: minimumCharge(r.currency),
+    captured: r.capturedAmount,
+  })
+  return { total: charge.amount, charge }
+}
 
 const encodeCursor = (iso: string, id: string) => Buffer.from(JSON.stringify([iso, id])).toString('base64url')
 function decodeCursor(cursor: string): { at: Date; id: string } {
@@ -113,7 +144,9 @@ export function meRoutes(d: AppContext) {
         startedAt: sessions.startedAt,
         stoppedAt: sessions.stoppedAt,
         energyWh: sessions.energyWh,
-        total: totalExpr,
+        costTotal: sessions.costTotal,
+        holdAmount: sessions.holdAmount,
+        capturedAmount: sessions.capturedAmount,
         currency: sessions.currency,
         receiptNumber: sessions.receiptNumber,
         at: sql<string>`to_char(${happenedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
@@ -128,11 +161,12 @@ export function meRoutes(d: AppContext) {
           .where(and(where, notInArray(sessions.state, ['failed', 'cancelled'])))
           .orderBy(desc(happenedAt), desc(sessions.id))
         const header = ['date', 'site', 'charger', 'kWh', 'total', 'VAT', 'currency', 'receipt number']
-        const lines = rows.map((r) =>
-          [r.day, r.siteName, `${r.chargerId}/${r.connectorId}`, formatKwh(r.energyWh), major(r.total), major(vatOf(r.total, r.vatRateBp)), r.currency, r.receiptNumber ?? '']
+        const lines = rows.map((r) => {
+          const { total } = historyAmount(r)
+          return [r.day, r.siteName, `${r.chargerId}/${r.connectorId}`, formatKwh(r.energyWh), major(total), major(vatOf(total, r.vatRateBp)), r.currency, r.receiptNumber ?? '']
             .map(csvField)
-            .join(','),
-        )
+            .join(',')
+        })
         const name = `laddpunkt-${q.month ?? 'all'}.csv`
         return c.body([header.join(','), ...lines].join('\r\n') + '\r\n', 200, {
           'content-type': 'text/csv; charset=utf-8',
@@ -172,7 +206,7 @@ export function meRoutes(d: AppContext) {
         startedAt: r.startedAt?.toISOString() ?? null,
         stoppedAt: r.stoppedAt?.toISOString() ?? null,
         energyWh: r.energyWh,
-        total: r.total,
+        ...historyAmount(r),
         currency: r.currency,
         receipt: r.receiptNumber ? { number: r.receiptNumber, url: await receiptUrl(r.receiptNumber) } : null,
       })))

@@ -7,10 +7,10 @@ import type { HoldStatus, SessionState } from '../store/schema'
 import type { TariffView } from '../views'
 import { tariffView } from '../chargers/view'
 import { buildTimeline, summariseMeter, thinCurve, type TimelineEntry } from './timeline'
-import { isFinal } from '../domain/session'
+import { supportActions, type SupportActions } from '../domain/session'
 
 /** Support's own views of a session are logged but would drown the story: the timeline shows actions. */
-const actionsShown = ['refund', 'stop', 'release_hold', 'resend_receipt', 'reissue_invoice', 'sweep_release', 'sweep_flag', 'sweep_refund_retry']
+const actionsShown = ['refund', 'stop', 'end', 'release_hold', 'resend_receipt', 'reissue_invoice', 'sweep_release', 'sweep_flag', 'sweep_refund_retry']
 
 /** Enough points for a clear chart on a laptop, few enough for a phone. */
 const curvePoints = 400
@@ -58,8 +58,8 @@ export interface CaseFile {
   powerCurve: [number, number][]
   /** [epoch ms, Wh since the start] */
   energyCurve: [number, number][]
-  /** What support may do now. */
-  can: { refund: boolean; stop: boolean; releaseHold: boolean; resendReceipt: boolean; reissueInvoice: boolean }
+  /** What support may do now: the rule the server's actions follow too. */
+  can: SupportActions
 }
 
 export async function loadCaseFile(db: Db, id: string, provider: string): Promise<CaseFile> {
@@ -105,7 +105,6 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
   })
   const committed = refundRows.filter((r) => r.status !== 'failed').reduce((sum, r) => sum + r.amount, 0)
   const refundable = Math.max(0, s.capturedAmount - committed)
-  const holdOpen = s.method === 'card' && s.paymentId !== null && (s.holdStatus === 'held' || s.holdStatus === 'failed' || s.holdStatus === 'pending')
   return {
     session: {
       id: s.id,
@@ -158,12 +157,15 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
       samples.filter((p) => p.energyWh !== null).map((p) => [p.at.getTime(), Math.max(0, p.energyWh! - meterStart)] as [number, number]),
       curvePoints,
     ),
-    can: {
-      refund: refundable > 0 && s.paymentId !== null,
-      stop: !isFinal(s.state) && s.state !== 'settling',
-      releaseHold: holdOpen && (isFinal(s.state) || s.state === 'settling'),
-      resendReceipt: receiptRows.length > 0,
-      reissueInvoice: receiptRows.some((r) => r.kind === 'simplified_invoice'),
-    },
+    can: supportActions({
+      state: s.state,
+      method: s.method,
+      holdStatus: s.holdStatus,
+      paymentId: s.paymentId,
+      capturedAmount: s.capturedAmount,
+      refundedAmount: committed,
+      hasReceipt: receiptRows.length > 0,
+      hasSimplifiedInvoice: receiptRows.some((r) => r.kind === 'simplified_invoice'),
+    }),
   }
 }

@@ -135,7 +135,7 @@ describe('starting with a grant', () => {
     expect(done.receipt.url).toMatch(/\/api\/receipts\/\d{10}-\d{6}$/)
     const receipt = await call('GET', new URL(done.receipt.url).pathname, d.cookie)
     expect(receipt.status).toBe(200)
-    expect(receipt.body).toMatchObject({ total: 0, nothingCharged: true, payment: { method: 'grant', captured: 0 } })
+    expect(receipt.body).toMatchObject({ total: 0, nothingCharged: true, charge: { amount: 0, basis: 'invoiced_by_owner' }, payment: { method: 'grant', captured: 0 } })
     // Someone else signed in cannot open it without the token.
     expect((await call('GET', new URL(done.receipt.url).pathname, owner)).status).toBe(404)
   })
@@ -148,7 +148,12 @@ describe('starting with a grant', () => {
     const done = await chargeAndFinish(started.body.session.id, d.cookie)
     expect(done.cost.total).toBe(Math.floor((done.energyWh * 200) / 1000 + 0.5))
     const receipt = await call('GET', new URL(done.receipt.url).pathname, d.cookie)
-    expect(receipt.body).toMatchObject({ total: done.cost.total, nothingCharged: false, payment: { method: 'grant', card: null, captured: done.cost.total } })
+    expect(receipt.body).toMatchObject({
+      total: done.cost.total,
+      nothingCharged: false,
+      charge: { amount: done.cost.total, basis: 'invoiced_by_owner' },
+      payment: { method: 'grant', card: null, captured: 0 },
+    })
   })
 
   it('says why a start is refused', async () => {

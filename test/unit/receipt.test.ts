@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import { inflateSync } from 'node:zlib'
 import {
-  buildReceipt, formatDuration, formatKwh, normalizeReceiptNumber, receiptNumber, type ReceiptInput,
+  buildReceipt, formatDuration, formatKwh, normalizeReceiptNumber, receiptCharge, receiptNumber, type ReceiptInput,
 } from '../../bff/domain/receipt'
-import { costOf, type Tariff } from '../../bff/domain/tariff'
+import { chargeFor } from '../../bff/domain/charge'
+import { costOf, settlement, type Tariff } from '../../bff/domain/tariff'
+import { renderReceiptPdf } from '../../bff/receipts/pdf'
+import type { ReceiptView } from '../../bff/views'
 
 describe('receiptNumber', () => {
   it.each([
@@ -112,8 +116,12 @@ describe('buildReceipt', () => {
     ],
   }
 
-  const input = (over: Partial<ReceiptInput> & { energyWh: number; idleSeconds?: number; captured: number }): ReceiptInput => {
-    const cost = costOf(tariff, { energyWh: over.energyWh, chargingSeconds: 3600, idleSeconds: over.idleSeconds ?? 0 })
+  const input = (
+    over: Partial<Omit<ReceiptInput, 'payment'>> & { energyWh: number; idleSeconds?: number; captured: number; method?: 'card' | 'grant' | 'open' },
+  ): ReceiptInput => {
+    const { idleSeconds = 0, captured, method = 'card', ...rest } = over
+    const cost = costOf(tariff, { energyWh: over.energyWh, chargingSeconds: 3600, idleSeconds })
+    const card = method === 'card'
     return {
       number: '5591234567-000042',
       issuedAt: new Date('2025-06-02T00:15:00Z'),
@@ -128,11 +136,11 @@ describe('buildReceipt', () => {
       tariff,
       cost,
       payment: {
-        method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000,
-        captured: over.captured, released: 30_000 - over.captured, refunded: 0,
+        method, card: card ? { brand: 'visa', last4: '4242' } : null, holdAmount: card ? 30_000 : 0,
+        captured, released: card ? 30_000 - captured : 0, refunded: 0,
       },
-      nothingCharged: false,
-      ...over,
+      minimumCharge: 300,
+      ...rest,
     }
   }
 
@@ -165,6 +173,7 @@ describe('buildReceipt', () => {
         method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000, captured: 6111,
         released: 23_889, refunded: 0,
       },
+      charge: { amount: 6111, basis: 'card', cost: 6111, minimumCharge: 300 },
       nothingCharged: false,
       sessionId: 'ses_1',
       capReduction: 0,
@@ -181,22 +190,62 @@ describe('buildReceipt', () => {
     expect(receipt.total).toBe(495 + 3725 + 1250)
   })
 
-  it('says nothing was charged: quantities kept, every amount zero', () => {
-    const receipt = buildReceipt({ ...input({ energyWh: 0, idleSeconds: 2000, captured: 0 }), nothingCharged: true })
+  it('keeps what each line cost when the cost is under the minimum, and charges nothing', () => {
+    // 0.418 kWh × 4.95 = 2.0691 SEK: under the 3 SEK a card can be charged
+    const receipt = buildReceipt(input({ energyWh: 418, captured: 0 }))
+    expect(receipt.lines[0]).toMatchObject({ quantity: 418, unitPrice: 495, amount: 207 })
+    expect(receipt.charge).toEqual({ amount: 0, basis: 'below_minimum', cost: 207, minimumCharge: 300 })
+    expect([receipt.total, receipt.vat, receipt.net, receipt.capReduction]).toEqual([0, 0, 0, 0])
     expect(receipt.nothingCharged).toBe(true)
+    expect(receipt.payment).toMatchObject({ captured: 0, released: 30_000 })
+  })
+
+  it('keeps the idle fee on its line when no energy was delivered, and charges nothing', () => {
+    const receipt = buildReceipt(input({ energyWh: 0, idleSeconds: 2000, captured: 0 }))
     expect(receipt.lines).toEqual([
       { type: 'energy', description: 'Energy 0.000 kWh', quantity: 0, unit: 'Wh', unitPrice: 495, amount: 0 },
-      { type: 'idle', description: 'Idle fee 3 min 20 s', quantity: 200, unit: 'second', unitPrice: 100, amount: 0 },
+      // 2000 s − 30 min grace = 200 s at 1 SEK/min
+      { type: 'idle', description: 'Idle fee 3 min 20 s', quantity: 200, unit: 'second', unitPrice: 100, amount: 333 },
     ])
-    expect([receipt.total, receipt.vat, receipt.net, receipt.capReduction]).toEqual([0, 0, 0, 0])
+    expect(receipt.charge).toEqual({ amount: 0, basis: 'nothing_used', cost: 333, minimumCharge: 300 })
+    expect([receipt.total, receipt.vat, receipt.net]).toEqual([0, 0, 0])
     expect(receipt.energyKwh).toBe('0.000')
   })
 
-  it('says nothing was charged under the minimum, although the cost was not zero', () => {
-    const receipt = buildReceipt({ ...input({ energyWh: 500, captured: 0 }), nothingCharged: true })
-    expect(receipt.lines[0].quantity).toBe(500)
-    expect(receipt.lines.every((l) => l.amount === 0)).toBe(true)
+  it('charges exactly the minimum, not a öre less', () => {
+    // 607 Wh × 4.95 = 3.00465 → 300; 606 Wh → 299.97 → 300 as well; 605 Wh → 299.475 → 299
+    expect(buildReceipt(input({ energyWh: 607, captured: 300 })).charge).toMatchObject({ amount: 300, basis: 'card' })
+    expect(buildReceipt(input({ energyWh: 605, captured: 0 })).charge).toMatchObject({ amount: 0, basis: 'below_minimum', cost: 299 })
+  })
+
+  it('puts a grant session’s cost on the receipt as invoiced by the owner, with nothing captured', () => {
+    const receipt = buildReceipt(input({ energyWh: 12_345, captured: 0, method: 'grant' }))
+    expect(receipt.charge).toEqual({ amount: 6111, basis: 'invoiced_by_owner', cost: 6111, minimumCharge: 300 })
+    expect([receipt.total, receipt.vat, receipt.net, receipt.capReduction]).toEqual([6111, 1222, 4889, 0])
+    expect(receipt.payment).toEqual({ method: 'grant', card: null, holdAmount: 0, captured: 0, released: 0, refunded: 0 })
+    expect(receipt.nothingCharged).toBe(false)
+  })
+
+  it('invoices a grant session even under the card minimum: no card is involved', () => {
+    const receipt = buildReceipt(input({ energyWh: 242, captured: 0, method: 'grant' }))
+    expect(receipt.charge).toMatchObject({ amount: 120, basis: 'invoiced_by_owner' })
+    expect(receipt.total).toBe(120)
+  })
+
+  it('charges nothing on an open charger, whatever the lines cost', () => {
+    const receipt = buildReceipt(input({ energyWh: 12_345, captured: 0, method: 'open' }))
+    expect(receipt.lines[0].amount).toBe(6111)
+    expect(receipt.charge).toEqual({ amount: 0, basis: 'free', cost: 6111, minimumCharge: 300 })
+    expect([receipt.total, receipt.vat, receipt.net, receipt.capReduction]).toEqual([0, 0, 0, 0])
+    expect(receipt.nothingCharged).toBe(true)
+  })
+
+  it('tells the truth when the card yielded nothing although the cost was above the minimum', () => {
+    // The hold lapsed before capture: the receipt shows what was taken, nothing.
+    const receipt = buildReceipt(input({ energyWh: 12_345, captured: 0 }))
+    expect(receipt.charge).toEqual({ amount: 0, basis: 'card', cost: 6111, minimumCharge: 300 })
     expect(receipt.total).toBe(0)
+    expect(receipt.nothingCharged).toBe(true)
   })
 
   it('totals what was captured when the hold capped the session, and says by how much', () => {
@@ -205,6 +254,7 @@ describe('buildReceipt', () => {
     expect(receipt.lines[0].amount).toBe(30_195)
     expect(receipt.total).toBe(30_000)
     expect(receipt.capReduction).toBe(195)
+    expect(receipt.charge).toEqual({ amount: 30_000, basis: 'card', cost: 30_195, minimumCharge: 300 })
     expect(receipt.vat).toBe(6000)
     expect(receipt.net).toBe(24_000)
   })
@@ -219,12 +269,137 @@ describe('buildReceipt', () => {
   })
 
   it('keeps timestamps null for a session that never started', () => {
-    const receipt = buildReceipt({ ...input({ energyWh: 0, captured: 0 }), startedAt: null, stoppedAt: null, nothingCharged: true })
+    const receipt = buildReceipt({ ...input({ energyWh: 0, captured: 0 }), startedAt: null, stoppedAt: null })
     expect(receipt.startedAt).toBeNull()
     expect(receipt.stoppedAt).toBeNull()
   })
 
   it('refuses to show more captured than the session cost', () => {
     expect(() => buildReceipt(input({ energyWh: 1000, captured: 1000 }))).toThrow(/more than the session cost/)
+  })
+
+  it('states the charge the session page shows, for every amount around the minimum and the hold', () => {
+    const disagreements: string[] = []
+    for (const method of ['card', 'grant', 'open'] as const) {
+      for (const energyWh of [0, 1, 100, 418, 605, 606, 607, 1000, 12_345, 60_000, 60_606, 61_000, 200_000]) {
+        for (const idleSeconds of [0, 1800, 2000, 9000]) {
+          const cost = costOf(tariff, { energyWh, chargingSeconds: 3600, idleSeconds })
+          const holdAmount = method === 'card' ? 30_000 : 0
+          const shown = chargeFor({ method, cost, energyWh, holdAmount, minimumCharge: 300 })
+          // What settlement captures from the card (nothing for grants and open chargers).
+          const captured = method === 'card' ? settlement({ total: cost.total, energyWh, holdAmount, minimumCharge: 300 }).capture : 0
+          const receipt = buildReceipt(input({ energyWh, idleSeconds, captured, method }))
+          const linesTotal = receipt.lines.reduce((sum, l) => sum + l.amount, 0)
+          const ok = JSON.stringify(receipt.charge) === JSON.stringify(shown)
+            && receipt.total === shown.amount
+            && receipt.vat + receipt.net === receipt.total
+            && linesTotal === cost.total
+            && receipt.charge.cost === cost.total
+            && receipt.nothingCharged === (shown.amount === 0)
+          if (!ok) disagreements.push(`${method} ${energyWh} Wh ${idleSeconds} s`)
+        }
+      }
+    }
+    expect(disagreements).toEqual([])
+  })
+})
+
+describe('receiptCharge', () => {
+  const base = { cost: { total: 6111 }, energyWh: 12_345, holdAmount: 30_000, minimumCharge: 300 }
+
+  it.each([
+    ['card, captured in full', { method: 'card', captured: 6111 }, { amount: 6111, basis: 'card' }],
+    ['card, captured up to the hold', { method: 'card', cost: { total: 30_195 }, captured: 30_000 }, { amount: 30_000, basis: 'card' }],
+    ['card, nothing captured', { method: 'card', captured: 0 }, { amount: 0, basis: 'card' }],
+    ['card, under the minimum', { method: 'card', cost: { total: 207 }, energyWh: 418, captured: 0 }, { amount: 0, basis: 'below_minimum' }],
+    ['card, no energy', { method: 'card', cost: { total: 0 }, energyWh: 0, captured: 0 }, { amount: 0, basis: 'nothing_used' }],
+    ['grant', { method: 'grant', holdAmount: 0, captured: 0 }, { amount: 6111, basis: 'invoiced_by_owner' }],
+    ['open', { method: 'open', holdAmount: 0, captured: 0 }, { amount: 0, basis: 'free' }],
+  ] as const)('%s', (_, over, expected) => {
+    expect(receiptCharge({ ...base, ...over })).toMatchObject(expected)
+  })
+
+  it('counts what was captured as charged to the card, whatever the cost says', () => {
+    // A capture already made, under a minimum lowered since: the money moved, so it was charged.
+    expect(receiptCharge({ ...base, method: 'card', cost: { total: 207 }, energyWh: 418, captured: 207 })).toMatchObject({ amount: 207, basis: 'card' })
+  })
+})
+
+/** The text a PDF shows, in reading order (pdfkit writes WinAnsi hex strings in deflated streams). */
+function pdfText(pdf: Buffer): string {
+  const raw = pdf.toString('latin1')
+  const winAnsi = new TextDecoder('windows-1252')
+  const texts: string[] = []
+  for (const m of raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)) {
+    let content: string
+    try {
+      content = inflateSync(Buffer.from(m[1], 'latin1')).toString('latin1')
+    } catch {
+      continue
+    }
+    for (const tj of content.matchAll(/\[(.*?)\] TJ/g)) {
+      texts.push([...tj[1].matchAll(/<([0-9a-f]*)>/g)].map((h) => winAnsi.decode(Buffer.from(h[1], 'hex'))).join(''))
+    }
+  }
+  return texts.join(' ').replace(/\s+/g, ' ')
+}
+
+describe('receipt PDF', () => {
+  const tariff: Tariff = { currency: 'SEK', vatRateBp: 2500, components: [{ type: 'energy', price: 495, unit: 'kWh' }] }
+  const receiptOf = (method: 'card' | 'grant' | 'open', energyWh: number, captured: number): ReceiptView =>
+    buildReceipt({
+      number: '5591234567-000042',
+      issuedAt: new Date('2025-06-02T00:15:00Z'),
+      sessionId: 'ses_1',
+      site: {
+        name: 'Demo Garage', legalName: 'Laddpunkt Demo AB', orgNumber: '559123-4567', vatNumber: 'SE559123456701',
+        street: 'Sveavägen 44', postalCode: '111 34', city: 'Stockholm', country: 'SE',
+      },
+      charger: { id: 'DEMO-1', connectorId: 2, evseId: 'SE*LDP*EDEMO1*2' },
+      startedAt: new Date('2025-06-01T23:10:00Z'),
+      stoppedAt: new Date('2025-06-02T00:10:00Z'),
+      energyWh,
+      tariff,
+      cost: costOf(tariff, { energyWh, chargingSeconds: 3600, idleSeconds: 0 }),
+      payment: {
+        method,
+        card: method === 'card' ? { brand: 'visa', last4: '4242' } : null,
+        holdAmount: method === 'card' ? 30_000 : 0,
+        captured,
+        released: method === 'card' ? 30_000 - captured : 0,
+        refunded: 0,
+      },
+      minimumCharge: 300,
+    })
+  // pdfText turns the no-break space Swedish money has into a plain one
+  const kr = (text: string) => `${text} kr`
+
+  it('keeps the line’s real amount under the minimum, takes it off and says why', async () => {
+    const text = pdfText(await renderReceiptPdf(receiptOf('card', 418, 0)))
+    expect(text).toContain(`Energy 0.418 kWh à ${kr('4,95')}/kWh ${kr('2,07')}`)
+    expect(text).toContain(`Under minsta kortbelopp / Under the smallest card amount -${kr('2,07')}`)
+    expect(text).toContain(`Att betala / Total (inkl. moms) ${kr('0,00')}`)
+    expect(text).toContain(`Not charged: under the smallest card amount of ${kr('3,00')}; the hold was released.`)
+    expect(text).toContain(`Dragits / Captured: ${kr('0,00')}`)
+  })
+
+  it('says a grant’s cost is invoiced by the owner and never that a card was charged', async () => {
+    const text = pdfText(await renderReceiptPdf(receiptOf('grant', 242, 0)))
+    expect(text).toContain(`Faktureras av ägaren / Invoiced by the owner (inkl. moms) ${kr('1,20')}`)
+    expect(text).toContain("The cost is invoiced by the charger's owner under your access terms; no card was charged.")
+    expect(text).not.toMatch(/Debiterat|Dragits|Captured|Att betala/)
+  })
+
+  it('totals what the card was charged, with no explanation needed', async () => {
+    const text = pdfText(await renderReceiptPdf(receiptOf('card', 12_345, 6111)))
+    expect(text).toContain(`Att betala / Total (inkl. moms) ${kr('61,11')}`)
+    expect(text).toContain(`Dragits / Captured: ${kr('61,11')}`)
+    expect(text).not.toMatch(/Inget debiterades|not charged|Not charged/)
+  })
+
+  it('says an open charger was free', async () => {
+    const text = pdfText(await renderReceiptPdf(receiptOf('open', 12_345, 0)))
+    expect(text).toContain(`Fri laddning / Free charging -${kr('61,11')}`)
+    expect(text).toContain('Free to use: nothing was charged.')
   })
 })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { parseMinor } from '../../web/support/money'
 import { chartLines } from '../../web/support/chart'
+import { supportActions, type SupportFacts } from '../../bff/domain/session'
+import { sessionStates, holdStatuses } from '../../bff/store/schema'
 
 describe('refund amount as an agent types it', () => {
   it.each([
@@ -31,5 +33,45 @@ describe('power and energy chart', () => {
 
   it('has nothing to draw with fewer than two points', () => {
     expect(chartLines([[1, 5]], [], 300, 100)).toBeNull()
+  })
+})
+
+describe('the actions the console offers (one rule with the server)', () => {
+  const facts = (over: Partial<SupportFacts>): SupportFacts => ({
+    state: 'charging', method: 'card', holdStatus: 'held', paymentId: 'pi_1', capturedAmount: 0, refundedAmount: 0,
+    hasReceipt: false, hasSimplifiedInvoice: false, ...over,
+  })
+
+  it('stops only a session that is starting or charging, and can end every session that is not final', () => {
+    const offered = sessionStates.map((state) => {
+      const can = supportActions(facts({ state }))
+      return [state, can.stop, can.end]
+    })
+    expect(offered).toEqual([
+      ['pending', false, true],
+      ['starting', true, true],
+      ['charging', true, true],
+      ['stopping', false, true],
+      ['settling', false, true],
+      ['completed', false, false],
+      ['failed', false, false],
+      ['cancelled', false, false],
+    ])
+  })
+
+  it('releases only a card hold still open on a final session', () => {
+    const releasable = holdStatuses.filter((holdStatus) => supportActions(facts({ state: 'completed', holdStatus })).releaseHold)
+    expect(releasable).toEqual(['pending', 'held', 'failed'])
+    expect(supportActions(facts({ state: 'settling', holdStatus: 'held' })).releaseHold).toBe(false)
+    expect(supportActions(facts({ state: 'completed', method: 'grant', paymentId: null, holdStatus: 'none' })).releaseHold).toBe(false)
+  })
+
+  it('refunds only what is left of a capture, and offers documents only once issued', () => {
+    const done = { state: 'completed' as const, holdStatus: 'captured' as const }
+    expect(supportActions(facts({ ...done, capturedAmount: 735, refundedAmount: 700 })).refund).toBe(true)
+    expect(supportActions(facts({ ...done, capturedAmount: 735, refundedAmount: 735 })).refund).toBe(false)
+    expect(supportActions(facts({ ...done, capturedAmount: 0 })).refund).toBe(false)
+    expect(supportActions(facts({ ...done, hasReceipt: true, hasSimplifiedInvoice: true }))).toMatchObject({ resendReceipt: true, reissueInvoice: true })
+    expect(supportActions(facts(done))).toMatchObject({ resendReceipt: false, reissueInvoice: false })
   })
 })

@@ -281,6 +281,38 @@ describe('history when signed in', () => {
     expect(wrapper.find('[data-test=csv]').attributes('href')).toBe('/api/me/sessions?format=csv&month=2026-01')
   })
 
+  it('shows each finished session’s charge as its receipt does, and why when no card was charged', async () => {
+    const row = (id: string, method: 'card' | 'grant', total: number, charge: object | null, state = 'completed') => ({
+      id, state, chargerId: 'DEMO-1', connectorId: 1, siteName: 'Demo Garage', method,
+      startedAt: '2026-01-10T10:00:00Z', stoppedAt: '2026-01-10T11:00:00Z', energyWh: 418, total, charge, currency: 'SEK', receipt: null,
+    })
+    stubFetch(
+      routes({
+        'GET /api/auth/me': () => json({ user: driver }),
+        'GET /api/me/sessions': () =>
+          json({
+            sessions: [
+              row('ses_min', 'card', 0, { amount: 0, basis: 'below_minimum', cost: 207, minimumCharge: 300 }),
+              row('ses_grant', 'grant', 120, { amount: 120, basis: 'invoiced_by_owner', cost: 120, minimumCharge: 300 }),
+              row('ses_card', 'card', 6111, { amount: 6111, basis: 'card', cost: 6111, minimumCharge: 300 }),
+              row('ses_live', 'card', 207, null, 'charging'),
+            ],
+            nextCursor: null,
+            months: [],
+          }),
+      }),
+    )
+    const { wrapper } = await mountAt('/history')
+    const items = wrapper.findAll('[data-test=account-history-item]')
+    expect(items.map((i) => plain(i.find('[data-test=history-total]').text()))).toEqual(['SEK 0.00', 'SEK 1.20', 'SEK 61.11', 'SEK 2.07'])
+    expect(items.map((i) => (i.find('[data-test=charge-basis]').exists() ? plain(i.find('[data-test=charge-basis]').text()) : null))).toEqual([
+      'Not charged: under the minimum',
+      'Invoiced by the owner',
+      null,
+      null,
+    ])
+  })
+
   it('keeps the device history for guests', async () => {
     stubFetch(routes(guest))
     const { wrapper } = await mountAt('/history')

@@ -96,3 +96,48 @@ describe('charger page', () => {
     expect(notFound.find('a').attributes('href')).toBe('/')
   })
 })
+
+describe('money explained before start', () => {
+  const withIdleCap = (capAmount: number) => {
+    const c = charger()
+    return charger({
+      tariff: { ...c.tariff, components: c.tariff.components.map((x) => (x.type === 'idle' ? { ...x, capAmount } : x)) },
+    })
+  }
+
+  it('shows the idle fee’s cap in the idle row, the rows still in AFIR order', async () => {
+    stubFetch(() => json(withIdleCap(5_000)))
+    const { wrapper } = await mountAt('/c/DEMO-1', 'en')
+    const rows = wrapper.findAll('[data-price]')
+    expect(rows.map((r) => r.attributes('data-price'))).toEqual(['energy', 'time', 'session', 'idle'])
+    expect(text(rows[3].find('dd').text())).toBe('SEK 1.00/min after 30 min once charging has ended, max SEK 50.00')
+  })
+
+  it('says the cap the Swedish way', async () => {
+    stubFetch(() => json(withIdleCap(5_000)))
+    const { wrapper } = await mountAt('/c/DEMO-1', 'sv')
+    expect(text(wrapper.find('[data-price=idle] dd').text())).toBe('1,00 kr/min efter 30 min när laddningen är klar, max 50,00 kr')
+  })
+
+  it('explains that a session under the provider’s minimum is not charged, before the start button', async () => {
+    stubFetch(() => json(charger()))
+    const { wrapper } = await mountAt('/c/DEMO-1', 'sv')
+    expect(text(wrapper.find('[data-test=minimum-charge]').text())).toBe('Laddningar under 3,00 kr debiteras inte.')
+    const html = wrapper.html()
+    expect(html.indexOf('data-test="minimum-charge"')).toBeLessThan(html.indexOf('data-test="start"'))
+  })
+
+  it('follows the currency’s minimum', async () => {
+    const c = charger()
+    stubFetch(() => json(charger({ tariff: { ...c.tariff, currency: 'EUR', minimumCharge: 50 } })))
+    const { wrapper } = await mountAt('/c/DEMO-1', 'en')
+    expect(text(wrapper.find('[data-test=minimum-charge]').text())).toBe('Sessions under €0.50 are not charged.')
+  })
+
+  it('leaves the minimum out where no card is used', async () => {
+    stubFetch(() => json(charger({ startMethods: ['open'] })))
+    const { wrapper } = await mountAt('/c/DEMO-1', 'en')
+    expect(wrapper.find('[data-price=energy]').exists()).toBe(true)
+    expect(wrapper.find('[data-test=minimum-charge]').exists()).toBe(false)
+  })
+})

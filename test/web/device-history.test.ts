@@ -81,4 +81,22 @@ describe('device history', () => {
     expect(plain(items[1].text())).toContain('SEK 49.50')
     expect(items[1].find('a[href^="/r/"]').attributes('href')).toBe('/r/LP-1?t=tok')
   })
+
+  it('keeps the amount the receipt shows: the charge once final, the running cost before', async () => {
+    localStorage.setItem('laddpunkt.history.v1', JSON.stringify([entry('ses_1', '2026-01-10T10:00:00Z', { state: 'charging' })]))
+    const underMinimum = { energyWh: 418, cost: { currency: 'SEK', total: 207, vat: 41, lines: [] } }
+    let snapshot = session(underMinimum)
+    stubFetch(() => json(snapshot))
+    setActivePinia(createPinia())
+    const store = useSessionStore()
+    await store.refreshHistory()
+    expect(store.find('ses_1')?.total).toBe(207)
+
+    snapshot = session({ ...underMinimum, state: 'completed', stoppedAt: '2026-01-10T10:30:00Z' })
+    await store.refreshHistory()
+    expect(store.find('ses_1')).toMatchObject({ state: 'completed', total: 0 })
+
+    const { wrapper } = await mountAt('/history')
+    expect(plain(wrapper.find('[data-test=history-item]').text())).toContain('SEK 0.00')
+  })
 })

@@ -1,4 +1,5 @@
 import type { ChargerView, ConnectorView, SessionView } from '../../bff/views'
+import { chargeFor } from '../../bff/domain/charge'
 
 export function charger(overrides: Partial<ChargerView> = {}, statuses: ConnectorView['status'][] = ['Available', 'Available']): ChargerView {
   return {
@@ -37,6 +38,7 @@ export function charger(overrides: Partial<ChargerView> = {}, statuses: Connecto
         { type: 'time', price: 25, unit: 'minute' },
       ],
       holdAmount: 30_000,
+      minimumCharge: 300,
     },
     startMethods: ['card'],
     qrUrl: 'http://localhost:8080/c/DEMO-1',
@@ -44,8 +46,9 @@ export function charger(overrides: Partial<ChargerView> = {}, statuses: Connecto
   }
 }
 
+/** A session snapshot; its `charge` follows from the rest, as the BFF's does, unless given. */
 export function session(overrides: Partial<SessionView> = {}): SessionView {
-  return {
+  const s: Omit<SessionView, 'charge'> = {
     id: 'ses_1',
     state: 'charging',
     chargerId: 'DEMO-1',
@@ -76,4 +79,6 @@ export function session(overrides: Partial<SessionView> = {}): SessionView {
     version: 3,
     ...overrides,
   }
+  const charge = overrides.charge ?? chargeFor({ method: s.method, cost: s.cost, energyWh: s.energyWh, holdAmount: s.hold.amount, minimumCharge: s.tariff.minimumCharge })
+  return { ...s, charge }
 }

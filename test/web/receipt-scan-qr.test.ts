@@ -34,10 +34,14 @@ const receipt = (overrides: Partial<ReceiptView> = {}): ReceiptView => ({
   net: 3_960,
   payment: { method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000, captured: 4_950, released: 25_050, refunded: 0 },
   capReduction: 0,
+  charge: { amount: 4_950, basis: 'card', cost: 4_950, minimumCharge: 300 },
   nothingCharged: false,
   sessionId: 'ses_1',
   ...overrides,
 })
+
+/** A table row's header and data cells, as read. */
+const cells = (row: { findAll: (selector: string) => { text: () => string }[] }) => row.findAll('th, td').map((c) => plain(c.text()))
 
 describe('receipt page', () => {
   it('fetches with the token from the link and shows seller, lines, VAT, card and release', async () => {
@@ -63,6 +67,86 @@ describe('receipt page', () => {
     stubFetch(() => json(receipt({ total: 0, vat: 0, net: 0, lines: [], nothingCharged: true })))
     const { wrapper } = await mountAt('/r/LP-2026-000124?t=x')
     expect(wrapper.find('[data-test=nothing-charged]').text()).toBe('Nothing was charged.')
+  })
+
+  it('keeps the real line amounts under the minimum, takes them off and says why nothing was charged', async () => {
+    stubFetch(() =>
+      json(
+        receipt({
+          energyWh: 418,
+          energyKwh: '0.418',
+          lines: [{ type: 'energy', description: 'Energy 0.418 kWh', quantity: 418, unit: 'Wh', unitPrice: 495, amount: 207 }],
+          total: 0, vat: 0, net: 0,
+          payment: { method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000, captured: 0, released: 30_000, refunded: 0 },
+          charge: { amount: 0, basis: 'below_minimum', cost: 207, minimumCharge: 300 },
+          nothingCharged: true,
+        }),
+      ),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000124?t=x', 'sv')
+    expect(plain(wrapper.find('[data-line=energy] [data-test=line-detail]').text())).toBe('0,418 kWh × 4,95 kr/kWh')
+    expect(plain(wrapper.find('[data-line=energy] [data-test=line-amount]').text())).toBe('2,07 kr')
+    expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Under minsta kortbelopp', '−2,07 kr'])
+    expect(plain(wrapper.find('[data-test=total]').text())).toBe('0,00 kr')
+    expect(plain(wrapper.find('[data-test=vat]').text())).toBe('0,00 kr')
+    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe('Inte debiterat: under minsta kortbelopp 3,00 kr; reservationen har släppts.')
+    expect(plain(wrapper.find('[data-test=released]').text())).toBe('300,00 kr')
+  })
+
+  it('says a grant’s cost is invoiced by the owner and never shows it as charged', async () => {
+    stubFetch(() =>
+      json(
+        receipt({
+          lines: [{ type: 'energy', description: 'Energy 0.242 kWh', quantity: 242, unit: 'Wh', unitPrice: 495, amount: 120 }],
+          total: 120, vat: 24, net: 96,
+          payment: { method: 'grant', card: null, holdAmount: 0, captured: 0, released: 0, refunded: 0 },
+          charge: { amount: 120, basis: 'invoiced_by_owner', cost: 120, minimumCharge: 300 },
+        }),
+      ),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000125?t=x')
+    expect(cells(wrapper.find('tr.total'))).toEqual(['Invoiced by the owner, incl. VAT', 'SEK 1.20'])
+    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe(
+      'The cost is invoiced by the charger’s owner under your access terms; no card was charged.',
+    )
+    expect(wrapper.find('[data-test=payment-method]').text()).toBe('Access from the charger’s owner')
+    expect(wrapper.find('[data-test=not-charged]').exists()).toBe(false)
+    expect(wrapper.find('[data-test=captured]').exists()).toBe(false)
+    expect(wrapper.text()).not.toMatch(/Charged|Hold placed/)
+  })
+
+  it('takes off what the hold did not cover, as the amount not charged', async () => {
+    stubFetch(() =>
+      json(
+        receipt({
+          lines: [{ type: 'energy', description: 'Energy 61.000 kWh', quantity: 61_000, unit: 'Wh', unitPrice: 495, amount: 30_195 }],
+          total: 30_000, vat: 6_000, net: 24_000, capReduction: 195,
+          payment: { method: 'card', card: { brand: 'visa', last4: '4242' }, holdAmount: 30_000, captured: 30_000, released: 0, refunded: 0 },
+          charge: { amount: 30_000, basis: 'card', cost: 30_195, minimumCharge: 300 },
+        }),
+      ),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000126?t=x')
+    expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Not charged above your hold', '−SEK 1.95'])
+    expect(plain(wrapper.find('[data-test=total]').text())).toBe('SEK 300.00')
+    expect(plain(wrapper.find('[data-test=captured]').text())).toBe('SEK 300.00')
+    expect(wrapper.find('[data-test=nothing-charged]').exists()).toBe(false)
+  })
+
+  it('says an open charger was free', async () => {
+    stubFetch(() =>
+      json(
+        receipt({
+          total: 0, vat: 0, net: 0,
+          payment: { method: 'open', card: null, holdAmount: 0, captured: 0, released: 0, refunded: 0 },
+          charge: { amount: 0, basis: 'free', cost: 4_950, minimumCharge: 300 },
+          nothingCharged: true,
+        }),
+      ),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000127?t=x')
+    expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Free charging', '−SEK 49.50'])
+    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe('This charger is free to use: nothing was charged.')
   })
 
   it('reads the receipt number and token out of a session’s receipt URL', () => {

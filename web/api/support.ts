@@ -36,6 +36,9 @@ export const refund = (id: string, amount: number, reason: string, idempotencyKe
 
 export const forceStop = (id: string, reason: string) => call(s.sessions[':id'].stop.$post({ ...session(id), json: { reason } }))
 
+/** Brings a session that is not final to an end now, whatever the charger does. */
+export const endSession = (id: string, reason: string) => call(s.sessions[':id'].end.$post({ ...session(id), json: { reason } }))
+
 export const releaseHold = (id: string, reason: string) => call(s.sessions[':id']['release-hold'].$post({ ...session(id), json: { reason } }))
 
 export const resendReceipt = (id: string, reason: string, email: string) =>

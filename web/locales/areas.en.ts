@@ -90,6 +90,12 @@ export const enAreas = {
       more: 'Show more',
       signInHint: 'Sign in to see your sessions from every device',
       method: { card: 'Card', grant: 'With access', open: 'Open charger' },
+      basis: {
+        below_minimum: 'Not charged: under the minimum',
+        nothing_used: 'Nothing used, not charged',
+        invoiced_by_owner: 'Invoiced by the owner',
+        free: 'Free',
+      },
     },
     invite: {
       loading: 'Loading invite…',
@@ -272,6 +278,9 @@ export const enAreas = {
       stopConfirm: 'Stop the charger now? The driver is charged for what was used.',
       release: 'Release hold',
       releaseConfirm: 'Release the hold of {amount} on the card?',
+      end: 'End session',
+      endConfirm: 'End the session now, whatever the charger does? It is settled with what is known (the energy reported so far), the hold is captured or released accordingly, and the driver gets the receipt.',
+      ended: 'Session ended: {state}.',
       released: 'The hold was already released.',
       resend: 'Resend receipt',
       resendEmail: 'Send to email',

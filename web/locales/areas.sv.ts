@@ -92,6 +92,12 @@ export const svAreas: typeof enAreas = {
       more: 'Visa fler',
       signInHint: 'Logga in för att se dina laddningar från alla enheter',
       method: { card: 'Kort', grant: 'Med tillgång', open: 'Öppen laddare' },
+      basis: {
+        below_minimum: 'Ej debiterat: under minimibeloppet',
+        nothing_used: 'Ingen energi, ej debiterat',
+        invoiced_by_owner: 'Faktureras av ägaren',
+        free: 'Gratis',
+      },
     },
     invite: {
       loading: 'Hämtar inbjudan…',
@@ -274,6 +280,9 @@ export const svAreas: typeof enAreas = {
       stopConfirm: 'Stoppa laddaren nu? Föraren betalar för det som laddats.',
       release: 'Frigör reservation',
       releaseConfirm: 'Frigöra reservationen på {amount} på kortet?',
+      end: 'Avsluta sessionen',
+      endConfirm: 'Avsluta sessionen nu, vad laddaren än gör? Den avräknas med det som är känt (energin som rapporterats hittills), reservationen dras eller släpps därefter och föraren får kvittot.',
+      ended: 'Sessionen avslutad: {state}.',
       released: 'Reservationen var redan frigjord.',
       resend: 'Skicka kvittot igen',
       resendEmail: 'Skicka till e-post',

@@ -27,6 +27,13 @@ export interface DeviceSession {
 
 export const finalStates: ReadonlySet<SessionView['state']> = new Set(['completed', 'failed', 'cancelled'])
 
+/**
+ * The amount to show for a session, the same on its page, in the history and on its receipt: the
+ * running cost while it runs, the charge once final (an open charger's is nothing throughout).
+ */
+export const shownAmount = (s: Pick<SessionView, 'state' | 'method' | 'cost' | 'charge'>) =>
+  finalStates.has(s.state) || s.method === 'open' ? s.charge.amount : s.cost.total
+
 /** Sessions older than this no longer reopen by themselves when the app starts. */
 const reopenWindowMs = 2 * 24 * 60 * 60 * 1000
 
@@ -89,7 +96,7 @@ export const useSessionStore = defineStore('session', () => {
     Object.assign(entry, {
       state: snapshot.state,
       siteName: snapshot.siteName,
-      total: snapshot.cost.total,
+      total: shownAmount(snapshot),
       currency: snapshot.cost.currency,
       receiptUrl: snapshot.receipt?.url ?? null,
       updatedAt: new Date().toISOString(),
