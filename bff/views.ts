@@ -4,6 +4,7 @@
  */
 import type { ConnectorStatus, HoldStatus, SessionState } from './store/schema'
 import type { TariffComponent } from './domain/tariff'
+import type { Charge } from './domain/charge'
 
 export type StartMethod = 'card' | 'grant' | 'open'
 
@@ -156,7 +157,12 @@ export interface ReceiptView {
   }
   /** Cost above the captured amount because the session reached its hold; 0 normally. */
   capReduction: number
-  /** Set when nothing was charged (zero energy, or under the provider's minimum). */
+  /**
+   * What was charged and why, as the session page and history show it: `total` is its amount; the
+   * lines keep what each part cost, and what they add up to beyond the total was not charged.
+   */
+  charge: Charge
+  /** Set when the total is zero (nothing used, under the provider's minimum, a free charger). */
   nothingCharged: boolean
   sessionId: string
 }
