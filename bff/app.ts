@@ -116,7 +116,8 @@ export function createApp(deps: AppDeps) {
   const limits = { ...defaultLimits, ...deps.limits }
   const onError = (error: unknown) => deps.logger.error({ err: error }, 'live feed failed')
   const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl, deps.isOnline)
-  const sessionFeedView = (s: SessionRow) => sessionView(db, s, deps.sessions.costNow(s))
+  const sessionFeedView = (s: SessionRow) =>
+    sessionView(db, s, deps.sessions.costNow(s), { minimumCharge: deps.payments.minimumCharge(s.currency), unplugWaitSeconds: deps.sessions.settings.unplugWaitSeconds })
   const ctx: AppContext = {
     ...deps,
     db,
@@ -131,12 +132,12 @@ export function createApp(deps: AppDeps) {
   }
 
   const app = new Hono<AppEnv>()
-    // Who is asking matters to the API only: static files and OCPP skip the cookie lookup.
     .use(requestId(), clientIp(deps.trustProxy ?? { kind: 'none' }), accessLog(deps.logger))
     // Every body is bounded, webhooks too (Stripe's events are a few KB); read while streaming, not after.
     .use('/webhooks/*', bodyLimit({ maxSize: 256 * 1024, onError: bodyTooLarge }))
     .use('*', (c, next) => (c.req.path.startsWith('/webhooks/') ? next() : apiBodyLimit(c, next)))
     .use('/api/*', refuseControlCharacters)
+    // Who is asking matters to the API only: static files and OCPP skip the cookie lookup.
     .use('/api/*', loadViewer(db, deps.sessions.clock))
     .use(secureHeaders({ contentSecurityPolicy: contentSecurityPolicy(deps.payments.name === 'stripe'), permissionsPolicy: { camera: ['self'] } }))
     .use('/api/*', csrf({ origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(deps.publicUrl).origin }))
@@ -170,12 +171,12 @@ export function createApp(deps: AppDeps) {
 
 export type AppType = ReturnType<typeof createApp>
 
-/** The built PWA: hashed assets cached for good, everything else revalidated; client routes get index.html. */
 const bodyTooLarge = (): never => {
   throw new AppError(413, 'body_too_large', 'The request body is too large.')
 }
 const apiBodyLimit = bodyLimit({ maxSize: 64 * 1024, onError: bodyTooLarge })
 
+/** The built PWA: hashed assets cached for good, everything else revalidated; client routes get index.html. */
 function servePwa(app: Hono<AppEnv>, root: string) {
   const indexPath = join(root, 'index.html')
   const index = () => (existsSync(indexPath) ? readFileSync(indexPath, 'utf8') : null)

@@ -36,6 +36,12 @@ const schema = z
     START_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
     /** MeterValueSampleInterval set on chargers at boot, in seconds. */
     METER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(10),
+    /** Longest wait for the car to be unplugged after a stop before settling anyway; the idle fee counts at most to here. */
+    UNPLUG_WAIT_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(120),
+    /** A charger clock further than this from ours is not believed for billing (charging time then runs on ours). */
+    CHARGER_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+    /** The simulated car is unplugged this many seconds after charging ends (demo chargers only). */
+    SIM_UNPLUG_SECONDS: z.coerce.number().int().min(0).max(3600).default(5),
   })
   .superRefine((env, ctx) => {
     const stripe = [env.STRIPE_SECRET_KEY, env.STRIPE_PUBLISHABLE_KEY, env.STRIPE_WEBHOOK_SECRET]
@@ -97,6 +103,9 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new Error(`Bad configuration: ${issue.path.join('.') || 'environment'} ${issue.message}`)
   }
   const env = parsed.data
+  const gap = purpose === 'server' ? productionGaps(env) : null
+  if (gap) throw new Error(`Bad configuration: ${gap}`)
+  const demo = env.LADDPUNKT_MODE === 'demo'
   return {
     ...env,
     demo,
@@ -105,6 +114,3 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ''),
   }
 }
-  const gap = purpose === 'server' ? productionGaps(env) : null
-  if (gap) throw new Error(`Bad configuration: ${gap}`)
-  const demo = env.LADDPUNKT_MODE === 'demo'

@@ -40,6 +40,8 @@ async function main() {
     publicUrl: env.PUBLIC_URL,
     startTimeoutSeconds: env.START_TIMEOUT_SECONDS,
     meterIntervalSeconds: env.METER_INTERVAL_SECONDS,
+    unplugWaitSeconds: env.UNPLUG_WAIT_MINUTES * 60,
+    clockToleranceSeconds: env.CHARGER_CLOCK_TOLERANCE_SECONDS,
     staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
     adminTokenHash: hashToken(adminToken),
     mailer: createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, db: store.db }),
@@ -51,7 +53,7 @@ async function main() {
   logger.info(`Laddpunkt is running at ${env.PUBLIC_URL} (${env.demo ? 'demo' : 'production'}, payments: ${payments.name}, storage: ${store.kind})`)
 
   const fleet = env.SIM_CHARGERS
-    ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: demoFleetConfig(), logger: logger.child({ sim: true }) })
+    ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: demoFleetConfig(), autoUnplugDelayMs: env.SIM_UNPLUG_SECONDS * 1000, logger: logger.child({ sim: true }) })
     : null
   if (fleet) logger.info(`simulated chargers connected: ${[...fleet.chargePoints.keys()].join(', ')} — try ${env.PUBLIC_URL}/c/DEMO-1`)
 

@@ -34,6 +34,10 @@ export interface SystemOptions {
   clock?: () => Date
   startTimeoutSeconds?: number
   meterIntervalSeconds?: number
+  /** Longest wait for the unplug after a stop before settling anyway (default 7200). */
+  unplugWaitSeconds?: number
+  /** A charger clock this far from ours is not believed for billing (default 300). */
+  clockToleranceSeconds?: number
   /** How often the session sweep runs (start timeouts, idle fees, retries); 0 turns it off (tests drive tick()). */
   sweepSeconds?: number
   limits?: Partial<Limits>
@@ -68,6 +72,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   const gateway: ChargerGateway = {
     remoteStart: (id, request) => central!.remoteStart(id, request),
     remoteStop: (id, transactionId) => central!.remoteStop(id, transactionId),
+    askStatus: (id) => central!.askStatus(id),
     isOnline: (id) => central?.isOnline(id) ?? false,
   }
   const sessions = new Sessions({
@@ -79,6 +84,8 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     clock: o.clock,
     startTimeoutSeconds: o.startTimeoutSeconds ?? 120,
     meterIntervalSeconds,
+    unplugWaitSeconds: o.unplugWaitSeconds,
+    clockToleranceSeconds: o.clockToleranceSeconds,
   })
   const chargerChanged = (chargerId: string) => live.publish(`charger:${chargerId}`, chargerId)
   const listener: ChargerListener = {
@@ -109,6 +116,8 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
   const mailer = o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' })
   app = createApp({
+    demo: o.demo,
+    trustProxy: o.trustProxy,
     store: o.store,
     payments: o.payments,
     simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
@@ -116,8 +125,6 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     mailer,
     live,
     logger: o.logger,
-    demo: o.demo,
-    trustProxy: o.trustProxy,
     publicUrl: o.publicUrl ?? url,
     ocppReady: () => server.listening,
     isOnline: (id) => central.isOnline(id),

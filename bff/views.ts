@@ -15,6 +15,8 @@ export interface TariffView {
   /** AFIR order: energy, time, session, idle. Minor units incl. VAT. */
   components: TariffComponent[]
   holdAmount: number
+  /** The smallest amount the payment provider will charge: a session costing less is not charged at all. */
+  minimumCharge: number
 }
 
 export interface SiteView {
@@ -103,9 +105,14 @@ export interface SessionView {
   /** When a started charger must have begun charging (plug in the car by then). */
   startDeadline: string | null
   cost: CostView
+  /** The one amount charged (or, for a grant, invoiced by the owner) and why; the receipt says the same. */
+  charge: Charge
   hold: { amount: number; status: HoldStatus; captured: number; released: number; refunded: number }
-  /** Idle fee: when it starts counting (charging ended + grace) while the car stays plugged in. */
-  idle: { graceEndsAt: string | null; pricePerMinute: number } | null
+  /**
+   * Idle fee: when it starts counting (the stop reached us + grace) while the car stays plugged in,
+   * its cap, and when we stop waiting for the unplug and settle.
+   */
+  idle: { graceEndsAt: string | null; pricePerMinute: number; capAmount: number | null; waitEndsAt: string | null } | null
   tariff: TariffView
   card: { brand: string; last4: string } | null
   receipt: { number: string; url: string } | null

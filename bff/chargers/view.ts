@@ -2,6 +2,7 @@ import { asc, eq } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { chargers, connectors, sites, tariffs } from '../store/schema'
 import { qrUrlFor } from '../domain/charger-ref'
+import { minimumCharge } from '../payments/minimums'
 import { startMethodsFor } from '../sessions/service'
 import { chargerGrant } from '../grants/service'
 import type { ChargerView, SiteView, TariffView } from '../views'
@@ -25,7 +26,7 @@ export function siteView(site: SiteRow): SiteView {
 }
 
 export function tariffView(t: Pick<TariffRow, 'currency' | 'vatRateBp' | 'components'>, holdAmount: number): TariffView {
-  return { currency: t.currency, vatRate: t.vatRateBp / 10_000, components: t.components, holdAmount }
+  return { currency: t.currency, vatRate: t.vatRateBp / 10_000, components: t.components, holdAmount, minimumCharge: minimumCharge(t.currency) }
 }
 
 /**

@@ -17,6 +17,8 @@ export class ChargerOfflineError extends Error {
 export interface ChargerGateway {
   remoteStart(chargerId: string, request: { connectorId: number; idTag: string }): Promise<RemoteResult>
   remoteStop(chargerId: string, transactionId: number): Promise<RemoteResult>
+  /** Asks the charger to report its connectors' status again (it may not after a reconnect). */
+  askStatus(chargerId: string): Promise<void>
   isOnline(chargerId: string): boolean
 }
 
@@ -34,6 +36,9 @@ export interface TransactionEvent {
   meterStopWh: number | null
   stoppedAt: Date | null
   stopReason: string | null
+  /** Our clock when the start, and the stop, reached us. */
+  receivedAt: Date
+  stopReceivedAt: Date | null
 }
 
 /** A stored transaction as the listener gets it. */
@@ -47,6 +52,8 @@ export const transactionEvent = (row: typeof transactions.$inferSelect): Transac
   meterStopWh: row.meterStopWh,
   stoppedAt: row.stoppedAt,
   stopReason: row.stopReason,
+  receivedAt: row.receivedAt,
+  stopReceivedAt: row.stopReceivedAt,
 })
 
 export interface MeterSample {
@@ -67,5 +74,6 @@ export interface ChargerListener {
   meterValues(tx: TransactionEvent, sample: MeterSample): Promise<void>
   transactionStopped(tx: TransactionEvent): Promise<void>
   connectorStatus(e: { chargerId: string; connectorId: number; status: ConnectorStatus; errorCode: string | null; at: Date }): Promise<void>
-  chargerConnection(e: { chargerId: string; online: boolean }): Promise<void>
+  /** `lastSeenAt`: when we last heard from the charger before this change. */
+  chargerConnection(e: { chargerId: string; online: boolean; lastSeenAt: Date | null }): Promise<void>
 }

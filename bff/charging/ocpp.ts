@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
 import { RPCServer, createRPCError } from 'ocpp-rpc'
 import type RPCServerClient from 'ocpp-rpc/lib/server-client'
 import type { IHandlersOption } from 'ocpp-rpc'
@@ -46,11 +46,13 @@ interface TransactionSqlRow {
   charger_id: string
   connector_id: number
   id_tag: string
-  meter_start_wh: number
-  meter_stop_wh: number | null
+  meter_start_wh: number | string | bigint
+  meter_stop_wh: number | string | bigint | null
   stop_reason: string | null
   started_ms: number
   stopped_ms: number | null
+  received_ms: number
+  stop_received_ms: number | null
 }
 type Handler = (client: RPCServerClient, params: Params) => Promise<Params>
 
@@ -118,14 +120,14 @@ export class OcppCentralSystem implements ChargerGateway {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
-    this.server.handleUpgrade(req, socket as never, head).catch((error: unknown) => {
-      this.log.warn({ err: error }, 'OCPP upgrade failed')
     if (!offersOcpp16(req.headers['sec-websocket-protocol'])) {
       const message = 'OCPP 1.6J only: offer the WebSocket subprotocol ocpp1.6'
       socket.on('error', () => {})
       socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${message.length}\r\n\r\n${message}`)
       return
     }
+    this.server.handleUpgrade(req, socket as never, head).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'OCPP upgrade failed')
       socket.destroy()
     })
   }
@@ -146,6 +148,10 @@ export class OcppCentralSystem implements ChargerGateway {
   async remoteStop(chargerId: string, transactionId: number): Promise<RemoteResult> {
     const reply = await this.command(chargerId, 'RemoteStopTransaction', { transactionId })
     return reply.status === 'Accepted' ? 'Accepted' : 'Rejected'
+  }
+
+  async askStatus(chargerId: string): Promise<void> {
+    await this.command(chargerId, 'TriggerMessage', { requestedMessage: 'StatusNotification' })
   }
 
   /** Closes every charger connection and the RPC server, after the messages in hand are handled. */
@@ -244,12 +250,14 @@ export class OcppCentralSystem implements ChargerGateway {
   }
 
   private async connectionChanged(chargerId: string, online: boolean): Promise<void> {
+    const [before] = await this.db.select({ lastSeenAt: chargers.lastSeenAt }).from(chargers).where(eq(chargers.id, chargerId))
     await this.db
       .update(chargers)
       .set(online ? { online, lastSeenAt: this.clock() } : { online })
       .where(eq(chargers.id, chargerId))
     this.log.info({ chargerId, online }, online ? 'charger connected' : 'charger disconnected')
-    await this.tell('chargerConnection', () => this.listener.chargerConnection({ chargerId, online }))
+    const lastSeenAt = before?.lastSeenAt ?? null
+    await this.tell('chargerConnection', () => this.listener.chargerConnection({ chargerId, online, lastSeenAt }))
   }
 
   private readonly handlers: Record<string, Handler> = {
@@ -291,6 +299,7 @@ export class OcppCentralSystem implements ChargerGateway {
         .set({ status, errorCode, statusAt: at })
         .where(and(eq(connectors.chargerId, chargerId), eq(connectors.connectorId, p.connectorId)))
         .returning({ connectorId: connectors.connectorId })
+      await this.db.update(chargers).set({ lastSeenAt: this.clock() }).where(eq(chargers.id, chargerId))
       if (updated.length === 0) {
         this.log.warn({ chargerId, connectorId: p.connectorId }, 'status for an unknown connector')
         return {}
@@ -309,26 +318,33 @@ export class OcppCentralSystem implements ChargerGateway {
     StartTransaction: async (client, p) => {
       const chargerId = client.identity!
       const startedAt = new Date(p.timestamp)
+      // A resend after a lost answer, possibly restamped: same connector, idTag and meter start.
       const [seen] = await this.db
-        .select({ id: transactions.id })
+        .select()
         .from(transactions)
         .where(
           and(
             eq(transactions.chargerId, chargerId),
             eq(transactions.connectorId, p.connectorId),
             eq(transactions.idTag, p.idTag),
-            eq(transactions.startedAt, startedAt),
+            eq(transactions.meterStartWh, p.meterStart),
+            // a stopped transaction that delivered energy cannot share its start reading with a new one
+            or(isNull(transactions.stoppedAt), ne(transactions.meterStopWh, p.meterStart)),
           ),
         )
+        .orderBy(desc(transactions.id))
+        .limit(1)
       const status = await this.authorize(chargerId, p.connectorId, p.idTag)
       if (seen) {
         this.log.info({ chargerId, transactionId: seen.id }, 'StartTransaction delivered again')
+        // Told again: the first delivery may have been cut short by a crash; the listener is idempotent.
+        if (status === 'Accepted' && !seen.stoppedAt) await this.tell('transactionStarted', () => this.listener.transactionStarted(transactionEvent(seen)))
         return { transactionId: seen.id, idTagInfo: { status } }
       }
       // Recorded even when refused: the charger needs a transactionId to stop with.
       const [row] = await this.db
         .insert(transactions)
-        .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt })
+        .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt, receivedAt: this.clock() })
         .returning()
       if (status === 'Accepted') {
         await this.tell('transactionStarted', () => this.listener.transactionStarted(transactionEvent(row)))
@@ -364,12 +380,19 @@ export class OcppCentralSystem implements ChargerGateway {
           stoppedAt: new Date(p.timestamp),
           stopReason: p.reason ?? 'Local',
           lastEnergyWh: p.meterStop,
+          stopReceivedAt: this.clock(),
         })
         .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId), isNull(transactions.stoppedAt)))
         .returning()
       if (!row) {
+        const [stopped] = await this.db
+          .select()
+          .from(transactions)
+          .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId)))
         this.log.info({ chargerId, transactionId: p.transactionId }, 'StopTransaction for a stopped or unknown transaction')
-        return {}
+        // Told again (idempotent): the first delivery may have been cut short by a crash.
+        if (stopped) await this.tell('transactionStopped', () => this.listener.transactionStopped(transactionEvent(stopped)))
+        return reply
       }
       const samples = (boundedTransactionData(p.transactionData as MeterValue[] | undefined) ?? []).map(parseMeterValue).filter(hasReading)
       if (samples.length > 0) await this.insertSamples(row.id, samples)
@@ -415,19 +438,21 @@ export class OcppCentralSystem implements ChargerGateway {
     const result = await this.db.execute(sql`
       with tx as (
         update transactions set
-          last_energy_wh = coalesce(${latest('energyWh')}::integer, last_energy_wh),
+          last_energy_wh = coalesce(${latest('energyWh')}::bigint, last_energy_wh),
           last_power_w = coalesce(${latest('powerW')}::integer, last_power_w),
           last_sample_at = ${samples[samples.length - 1].at.toISOString()}::timestamptz
         where id = ${transactionId} and charger_id = ${chargerId}
-        returning id, charger_id, connector_id, id_tag, meter_start_wh, started_at, meter_stop_wh, stopped_at, stop_reason
+        returning id, charger_id, connector_id, id_tag, meter_start_wh, started_at, meter_stop_wh, stopped_at, stop_reason, received_at, stop_received_at
       ), stored as (
         insert into meter_samples (transaction_id, at, energy_wh, power_w, soc_percent)
         select tx.id, s.at, s.energy_wh, s.power_w, s.soc_percent
-        from tx, jsonb_to_recordset(${rows}::jsonb) as s(at timestamptz, energy_wh integer, power_w integer, soc_percent integer)
+        from tx, jsonb_to_recordset(${rows}::jsonb) as s(at timestamptz, energy_wh bigint, power_w integer, soc_percent integer)
       )
       select id, charger_id, connector_id, id_tag, meter_start_wh, meter_stop_wh, stop_reason,
         (extract(epoch from started_at) * 1000)::float8 as started_ms,
-        (extract(epoch from stopped_at) * 1000)::float8 as stopped_ms
+        (extract(epoch from stopped_at) * 1000)::float8 as stopped_ms,
+        (extract(epoch from received_at) * 1000)::float8 as received_ms,
+        (extract(epoch from stop_received_at) * 1000)::float8 as stop_received_ms
       from tx`)
     const [row] = (result as unknown as { rows: TransactionSqlRow[] }).rows
     if (!row) return null
@@ -436,11 +461,13 @@ export class OcppCentralSystem implements ChargerGateway {
       chargerId: row.charger_id,
       connectorId: row.connector_id,
       idTag: row.id_tag,
-      meterStartWh: row.meter_start_wh,
+      meterStartWh: Number(row.meter_start_wh),
       startedAt: new Date(row.started_ms),
-      meterStopWh: row.meter_stop_wh,
+      meterStopWh: row.meter_stop_wh === null ? null : Number(row.meter_stop_wh),
       stoppedAt: row.stopped_ms === null ? null : new Date(row.stopped_ms),
       stopReason: row.stop_reason,
+      receivedAt: new Date(row.received_ms),
+      stopReceivedAt: row.stop_received_ms === null ? null : new Date(row.stop_received_ms),
     }
   }
 

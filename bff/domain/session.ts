@@ -64,3 +64,40 @@ export function isFinal(s: SessionState): boolean {
 export function isLive(s: SessionState): boolean {
   return s === 'starting' || s === 'charging' || s === 'stopping' || s === 'settling'
 }
+
+/** What support may do to a session; one rule for the server and the console. */
+export interface SupportFacts {
+  state: SessionState
+  method: 'card' | 'grant' | 'open'
+  holdStatus: 'none' | 'pending' | 'held' | 'captured' | 'released' | 'failed'
+  paymentId: string | null
+  capturedAmount: number
+  /** Refunded, or asked for and not yet refused. */
+  refundedAmount: number
+  hasReceipt: boolean
+  hasSimplifiedInvoice: boolean
+}
+
+export interface SupportActions {
+  /** Ask the charger to stop, as the driver's stop button does; the session then settles as usual. */
+  stop: boolean
+  /** Bring the session to an end now, whatever the charger does: settled with what is known, audited. */
+  end: boolean
+  /** Release a hold the ended session left open. */
+  releaseHold: boolean
+  refund: boolean
+  resendReceipt: boolean
+  reissueInvoice: boolean
+}
+
+export function supportActions(f: SupportFacts): SupportActions {
+  const holdOpen = f.method === 'card' && f.paymentId !== null && (f.holdStatus === 'pending' || f.holdStatus === 'held' || f.holdStatus === 'failed')
+  return {
+    stop: f.state === 'starting' || f.state === 'charging',
+    end: !isFinal(f.state),
+    releaseHold: holdOpen && isFinal(f.state),
+    refund: f.paymentId !== null && f.capturedAmount - f.refundedAmount > 0,
+    resendReceipt: f.hasReceipt,
+    reissueInvoice: f.hasSimplifiedInvoice,
+  }
+}

@@ -5,7 +5,8 @@ export type TariffComponent =
   | { type: 'energy'; price: number; unit: 'kWh' }
   | { type: 'time'; price: number; unit: 'minute' }
   | { type: 'session'; price: number; unit: 'session' }
-  | { type: 'idle'; price: number; unit: 'minute'; graceMinutes: number }
+  /** The idle (occupancy) fee: per minute after the grace period, never more than `capAmount` when set. */
+  | { type: 'idle'; price: number; unit: 'minute'; graceMinutes: number; capAmount?: number }
 
 export interface Tariff {
   currency: string
@@ -62,17 +63,30 @@ export function assertTariff(t: Tariff): void {
     if (component.type === 'idle' && (!Number.isSafeInteger(component.graceMinutes) || component.graceMinutes < 0)) {
       throw new Error(`idle grace must be a non-negative whole number of minutes, got ${String(component.graceMinutes)}`)
     }
+    if (component.type === 'idle' && component.capAmount !== undefined) assertMinorUnits(component.capAmount, 'idle fee cap')
   }
 }
 
-/** Seconds of charging and of idling (before grace) from the session's timestamps. */
-export function usageTimes(t: { startedAt: Date | null; stoppedAt: Date | null; unpluggedAt: Date | null; now: Date }): {
+/**
+ * Seconds of charging and of idling (before grace) from the session's billing clock. Idle time is
+ * only what we observed on our own clock: from the moment the stop reached us until we saw the
+ * connector free (or now), never longer than `maxIdleSeconds`.
+ */
+export function usageTimes(t: {
+  startedAt: Date | null
+  stoppedAt: Date | null
+  stopSeenAt: Date | null
+  unpluggedAt: Date | null
+  now: Date
+  maxIdleSeconds?: number
+}): {
   chargingSeconds: number
   idleSeconds: number
 } {
+  const idle = t.stopSeenAt ? secondsBetween(t.stopSeenAt, t.unpluggedAt ?? t.now) : 0
   return {
     chargingSeconds: t.startedAt ? secondsBetween(t.startedAt, t.stoppedAt ?? t.now) : 0,
-    idleSeconds: t.stoppedAt ? secondsBetween(t.stoppedAt, t.unpluggedAt ?? t.now) : 0,
+    idleSeconds: Math.min(idle, t.maxIdleSeconds ?? idle),
   }
 }
 
@@ -119,9 +133,10 @@ function lineFor(component: TariffComponent, usage: Usage): CostLine | null {
     case 'idle': {
       if (component.price === 0) return null
       const billable = billableIdleSeconds(usage.idleSeconds, component.graceMinutes)
+      const amount = roundHalfUp(BigInt(billable) * price, 60n)
       return {
         type: 'idle', quantity: billable, unit: 'second', unitPrice: component.price,
-        amount: roundHalfUp(BigInt(billable) * price, 60n),
+        amount: component.capAmount === undefined ? amount : Math.min(amount, component.capAmount),
       }
     }
   }
@@ -145,9 +160,22 @@ export function priceOf(tariff: Tariff, type: TariffComponent['type']): number {
 }
 
 /** The tariff's idle fee, when it has one: settlement then waits for the car to be unplugged. */
-export function idleFeeOf(tariff: Tariff): { pricePerMinute: number; graceMinutes: number } | null {
+export function idleFeeOf(tariff: Tariff): { pricePerMinute: number; graceMinutes: number; capAmount: number | null } | null {
   const idle = tariff.components.find((c) => c.type === 'idle')
-  return idle && idle.price > 0 ? { pricePerMinute: idle.price, graceMinutes: idle.graceMinutes } : null
+  return idle && idle.type === 'idle' && idle.price > 0
+    ? { pricePerMinute: idle.price, graceMinutes: idle.graceMinutes, capAmount: idle.capAmount ?? null }
+    : null
+}
+
+/**
+ * How long settlement waits for the unplug after the stop reached us: not at all without an idle
+ * fee; otherwise until the idle fee reaches its cap, and never longer than `maxWaitSeconds`.
+ */
+export function unplugWaitSeconds(tariff: Tariff, maxWaitSeconds: number): number {
+  const idle = idleFeeOf(tariff)
+  if (!idle) return 0
+  const untilCap = idle.capAmount === null ? Infinity : idle.graceMinutes * 60 + Math.ceil((idle.capAmount * 60) / idle.pricePerMinute)
+  return Math.min(untilCap, maxWaitSeconds)
 }
 
 /** Cost of one more metering interval at the current power: the cap margin for auto-stop. */

@@ -83,6 +83,10 @@ export function supportRoutes(d: AppContext) {
       const session = await desk.forceStop(actor(c), c.req.valid('param').id, c.req.valid('json').reason)
       return c.json({ state: session.state })
     })
+    .post('/sessions/:id/end', param(sessionParam), json(reasonBody), async (c) => {
+      const session = await desk.end(actor(c), c.req.valid('param').id, c.req.valid('json').reason)
+      return c.json({ state: session.state })
+    })
     .post('/sessions/:id/release-hold', param(sessionParam), json(reasonBody), async (c) => {
       return c.json(await desk.releaseHold(actor(c), c.req.valid('param').id, c.req.valid('json').reason))
     })

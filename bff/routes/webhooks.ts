@@ -20,15 +20,20 @@ export function webhookRoutes(d: AppContext) {
       if (error instanceof PaymentError) throw new AppError(400, error.code, error.message)
       throw error
     }
-    const [fresh] = await d.db.insert(webhookEvents).values({ id: event.id, type: event.providerType }).onConflictDoNothing().returning()
-    if (!fresh || !event.holdId) return c.json({ received: true })
-    const [session] = await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId))
-    if (!session) return c.json({ received: true })
-    await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
-    // The driver's phone may lose signal right after paying: the hold itself is enough to start.
-    if (event.type === 'hold_placed' && session.state === 'pending') {
-      await d.sessions.authorize(session.id).catch((error) => d.logger.warn({ err: error, session: session.id }, 'start from webhook failed'))
+    // Marked seen only after its effect: a crash in between leaves Stripe's retry welcome (every effect is idempotent).
+    const [seen] = await d.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id))
+    if (seen) return c.json({ received: true })
+    const [session] = event.holdId ? await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId)) : []
+    if (session) {
+      await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
+      // The driver's phone may lose signal right after paying: the hold itself is enough to start.
+      if (event.type === 'hold_placed' && session.state === 'pending') {
+        await d.sessions.authorize(session.id).catch((error) => d.logger.warn({ err: error, session: session.id }, 'start from webhook failed'))
+      }
+      // Cancelled or expired at the provider: the session must not go on as if it were paid.
+      if (event.type === 'released') await d.sessions.holdCanceled(session.id)
     }
+    await d.db.insert(webhookEvents).values({ id: event.id, type: event.providerType }).onConflictDoNothing()
     return c.json({ received: true })
   })
 }

@@ -2,7 +2,8 @@ import { and, asc, eq, gte } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { connectors, meterSamples, sessions, sites } from '../store/schema'
 import { tariffView } from '../chargers/view'
-import type { Cost } from '../domain/tariff'
+import { idleFeeOf, unplugWaitSeconds, type Cost } from '../domain/tariff'
+import { chargeFor } from '../domain/charge'
 import type { SessionView } from '../views'
 
 type SessionRow = typeof sessions.$inferSelect
@@ -14,7 +15,7 @@ const curveWindowMs = 2 * 60 * 60 * 1000
  * The session snapshot without the receipt link, which depends on who asks (see withReceiptLink).
  * Built once per change and shared by all live viewers.
  */
-export async function sessionView(db: Db, s: SessionRow, cost: Cost): Promise<SessionView> {
+export async function sessionView(db: Db, s: SessionRow, cost: Cost, o: { minimumCharge: number; unplugWaitSeconds: number }): Promise<SessionView> {
   const [place] = await db
     .select({ evseId: connectors.evseId, siteName: sites.name })
     .from(connectors)
@@ -28,7 +29,8 @@ export async function sessionView(db: Db, s: SessionRow, cost: Cost): Promise<Se
           .from(meterSamples)
           .where(and(eq(meterSamples.transactionId, s.transactionId), gte(meterSamples.at, new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs))))
           .orderBy(asc(meterSamples.at))
-  const idle = s.tariff.components.find((c) => c.type === 'idle' && c.price > 0)
+  const idle = idleFeeOf(s.tariff)
+  const stopSeen = s.stopSeenAt?.getTime()
   return {
     id: s.id,
     state: s.state,
@@ -48,13 +50,15 @@ export async function sessionView(db: Db, s: SessionRow, cost: Cost): Promise<Se
     startDeadline: s.state === 'starting' ? (s.startDeadline?.toISOString() ?? null) : null,
     cost: { currency: cost.currency, total: cost.total, vat: cost.vat, lines: cost.lines },
     hold: { amount: s.holdAmount, status: s.holdStatus, captured: s.capturedAmount, released: s.releasedAmount, refunded: s.refundedAmount },
-    idle:
-      idle && idle.type === 'idle'
-        ? {
-            graceEndsAt: s.stoppedAt ? new Date(s.stoppedAt.getTime() + idle.graceMinutes * 60_000).toISOString() : null,
-            pricePerMinute: idle.price,
-          }
-        : null,
+    charge: chargeFor({ method: s.method, cost, energyWh: s.energyWh, holdAmount: s.holdAmount, minimumCharge: o.minimumCharge }),
+    idle: idle
+      ? {
+          graceEndsAt: stopSeen !== undefined ? new Date(stopSeen + idle.graceMinutes * 60_000).toISOString() : null,
+          pricePerMinute: idle.pricePerMinute,
+          capAmount: idle.capAmount,
+          waitEndsAt: stopSeen !== undefined ? new Date(stopSeen + unplugWaitSeconds(s.tariff, o.unplugWaitSeconds) * 1000).toISOString() : null,
+        }
+      : null,
     tariff: tariffView(s.tariff, s.holdAmount),
     card: s.cardBrand && s.cardLast4 ? { brand: s.cardBrand, last4: s.cardLast4 } : null,
     receipt: s.receiptNumber ? { number: s.receiptNumber, url: '' } : null,

@@ -23,6 +23,8 @@ export interface SimChargePointOptions {
   meterIntervalMs?: number
   /** After a RemoteStart with no car plugged: plug one in after this delay; null waits for plugIn(). */
   autoPlugDelayMs?: number | null
+  /** After charging ends with the car still plugged in: unplug it after this delay; null waits for unplug(). */
+  autoUnplugDelayMs?: number | null
   /** How long a RemoteStart waits for a car before giving up. */
   connectionTimeoutMs?: number
   /** Energy/time acceleration factor for benchmarks and demos. */
@@ -410,6 +412,13 @@ export class SimChargePoint extends EventEmitter {
     c.tx = null
     this.setStatus(c, c.plugged ? 'Finishing' : 'Available')
     this.sendStopTransaction(c, tx, reason)
+    const delay = this.opts.autoUnplugDelayMs
+    if (c.plugged && delay !== null && delay !== undefined) {
+      // The driver walks back to the car: it leaves a little after charging ended.
+      setTimeout(() => {
+        if (c.plugged && !c.tx) void this.unplug(c.id)
+      }, delay).unref()
+    }
   }
 
   private sendStopTransaction(c: Connector, tx: Transaction, reason: string): void {

@@ -40,6 +40,8 @@ export async function startSimFleet(opts: {
   chargers: SimChargerConfig[]
   /** A simulated car is plugged in this long after a remote start, as a driver would (default 4 s). */
   autoPlugDelayMs?: number | null
+  /** The simulated car is unplugged this long after charging ends (default 5 s), so a session reaches its receipt. */
+  autoUnplugDelayMs?: number | null
   timeScale?: number
   logger: pino.Logger
 }): Promise<SimFleet> {
@@ -66,6 +68,7 @@ export async function startSimFleet(opts: {
       endpoint: opts.endpoint,
       ...charger,
       autoPlugDelayMs: opts.autoPlugDelayMs === undefined ? 4_000 : opts.autoPlugDelayMs,
+      autoUnplugDelayMs: opts.autoUnplugDelayMs === undefined ? 5_000 : opts.autoUnplugDelayMs,
       timeScale: opts.timeScale,
       logger: opts.logger,
     })

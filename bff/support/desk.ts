@@ -13,7 +13,7 @@ import { PaymentError, type PaymentProvider } from '../payments/provider'
 import type { Mailer } from '../mail/mailer'
 import type { LiveBus } from '../live'
 import { AppError, notFound } from '../errors'
-import { isFinal } from '../domain/session'
+import { isFinal, supportActions } from '../domain/session'
 import { newToken } from '../secrets'
 import { issueInvoice, type InvoiceBuyer } from '../receipts/issue'
 import { renderReceiptPdf } from '../receipts/pdf'
@@ -127,14 +127,39 @@ export class SupportDesk {
     return settled
   }
 
+  /** What support may do to this session now: the same rule the console shows. */
+  async actionsFor(sessionId: string) {
+    const s = await this.d.sessions.get(sessionId)
+    const documents = await this.d.db.select({ kind: receipts.kind }).from(receipts).where(eq(receipts.sessionId, sessionId))
+    return {
+      session: s,
+      can: supportActions({
+        ...s,
+        hasReceipt: documents.length > 0,
+        hasSimplifiedInvoice: documents.some((d) => d.kind === 'simplified_invoice'),
+      }),
+    }
+  }
+
   /** Stops a running session from the console, as the driver's stop button would. */
   async forceStop(actorId: string | null, sessionId: string, reason: string) {
-    const before = await this.d.sessions.get(sessionId)
-    if (isFinal(before.state) || before.state === 'settling' || before.state === 'stopping') {
-      throw new AppError(409, 'not_running', `The session is ${before.state}: there is nothing to stop.`)
+    const { session: before, can } = await this.actionsFor(sessionId)
+    if (!can.stop) {
+      throw new AppError(409, 'not_running', `The session is ${before.state}: there is nothing to stop. End it instead.`)
     }
     await audit(this.d.db, { actorId, action: 'stop', sessionId, reason, data: { state: before.state }, at: this.d.clock() })
     return this.d.sessions.stop(sessionId, 'support')
+  }
+
+  /**
+   * Brings any session that is not final to an end now, whatever the charger does: settled with
+   * what is known (energy so far, no further idle time), the hold captured or released, a receipt.
+   */
+  async end(actorId: string | null, sessionId: string, reason: string) {
+    const { session: before, can } = await this.actionsFor(sessionId)
+    if (!can.end) throw new AppError(409, 'already_final', `The session is ${before.state} already.`)
+    await audit(this.d.db, { actorId, action: 'end', sessionId, reason, data: { state: before.state, energyWh: before.energyWh }, at: this.d.clock() })
+    return this.d.sessions.end(sessionId, reason)
   }
 
   /**
@@ -150,8 +175,7 @@ export class SupportDesk {
       if (s.method !== 'card' || !s.paymentId) throw new AppError(409, 'no_hold', 'This session has no card hold.')
       if (s.holdStatus === 'released') return 'already'
       if (s.holdStatus === 'captured') throw new AppError(409, 'hold_captured', 'The hold was captured: refund instead.')
-      const stuck = isFinal(s.state) || (s.state === 'settling' && s.holdStatus === 'failed')
-      if (!stuck) throw new AppError(409, 'session_running', `The session is ${s.state}: stop it first; its hold is settled when it ends.`)
+      if (!isFinal(s.state)) throw new AppError(409, 'session_running', `The session is ${s.state}: end it; its hold is settled when it ends.`)
       const [created] = await tx
         .insert(intents)
         .values({ sessionId, action: 'release', key, createdAt: now })

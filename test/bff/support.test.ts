@@ -160,7 +160,7 @@ describe('support console API', () => {
       expect(kinds, kind).toContain(kind)
     }
     const states = timeline.filter((e: { kind: string }) => e.kind === 'state').map((e: { data: { to: string } }) => e.data.to)
-    expect(states).toEqual(['starting', 'charging', 'stopping', 'settling'])
+    expect(states).toEqual(['starting', 'charging', 'stopping', 'settling', 'completed'])
     expect(timeline.find((e: { kind: string }) => e.kind === 'receipt_issued').summary).toContain('completed')
     const times = timeline.map((e: { at: string }) => e.at)
     expect([...times].sort()).toEqual(times)

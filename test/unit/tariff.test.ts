@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   assertTariff, billableIdleSeconds, costOf, idleFeeOf, intervalWorth, priceOf, reachesHoldLimit, settlement,
-  usageTimes, type Tariff, type Usage,
+  unplugWaitSeconds, usageTimes, type Tariff, type Usage,
 } from '../../bff/domain/tariff'
 import { vatOf } from '../../bff/domain/money'
 
@@ -46,26 +46,26 @@ describe('usageTimes', () => {
   const now = at('2025-06-01T12:00:00Z')
 
   it('is zero before charging started', () => {
-    expect(usageTimes({ startedAt: null, stoppedAt: null, unpluggedAt: null, now })).toEqual({
+    expect(usageTimes({ startedAt: null, stoppedAt: null, stopSeenAt: null, unpluggedAt: null, now })).toEqual({
       chargingSeconds: 0, idleSeconds: 0,
     })
   })
 
   it('runs charging time to now while charging, and no idle time yet', () => {
-    const t = usageTimes({ startedAt: at('2025-06-01T11:00:00Z'), stoppedAt: null, unpluggedAt: null, now })
+    const t = usageTimes({ startedAt: at('2025-06-01T11:00:00Z'), stoppedAt: null, stopSeenAt: null, unpluggedAt: null, now })
     expect(t).toEqual({ chargingSeconds: 3600, idleSeconds: 0 })
   })
 
   it('ends charging time at the stop and runs idle time to now until unplugged', () => {
     const t = usageTimes({
-      startedAt: at('2025-06-01T10:00:00Z'), stoppedAt: at('2025-06-01T11:30:00Z'), unpluggedAt: null, now,
+      startedAt: at('2025-06-01T10:00:00Z'), stoppedAt: at('2025-06-01T11:30:00Z'), stopSeenAt: at('2025-06-01T11:30:00Z'), unpluggedAt: null, now,
     })
     expect(t).toEqual({ chargingSeconds: 5400, idleSeconds: 1800 })
   })
 
   it('ends idle time when the car is unplugged', () => {
     const t = usageTimes({
-      startedAt: at('2025-06-01T10:00:00Z'), stoppedAt: at('2025-06-01T11:00:00Z'),
+      startedAt: at('2025-06-01T10:00:00Z'), stoppedAt: at('2025-06-01T11:00:00Z'), stopSeenAt: at('2025-06-01T11:00:00Z'),
       unpluggedAt: at('2025-06-01T11:45:10Z'), now,
     })
     expect(t).toEqual({ chargingSeconds: 3600, idleSeconds: 2710 })
@@ -73,17 +73,17 @@ describe('usageTimes', () => {
 
   it('counts whole seconds, dropping milliseconds', () => {
     const t = usageTimes({
-      startedAt: at('2025-06-01T11:59:58.001Z'), stoppedAt: at('2025-06-01T12:00:00.000Z'),
+      startedAt: at('2025-06-01T11:59:58.001Z'), stoppedAt: at('2025-06-01T12:00:00.000Z'), stopSeenAt: at('2025-06-01T12:00:00.000Z'),
       unpluggedAt: at('2025-06-01T12:00:00.999Z'), now,
     })
     expect(t).toEqual({ chargingSeconds: 1, idleSeconds: 0 })
   })
 
   it('clamps at zero when the charger clock is behind ours', () => {
-    const t = usageTimes({ startedAt: at('2025-06-01T12:05:00Z'), stoppedAt: null, unpluggedAt: null, now })
+    const t = usageTimes({ startedAt: at('2025-06-01T12:05:00Z'), stoppedAt: null, stopSeenAt: null, unpluggedAt: null, now })
     expect(t.chargingSeconds).toBe(0)
     const u = usageTimes({
-      startedAt: at('2025-06-01T11:00:00Z'), stoppedAt: at('2025-06-01T11:10:00Z'),
+      startedAt: at('2025-06-01T11:00:00Z'), stoppedAt: at('2025-06-01T11:10:00Z'), stopSeenAt: at('2025-06-01T11:10:00Z'),
       unpluggedAt: at('2025-06-01T11:05:00Z'), now,
     })
     expect(u).toEqual({ chargingSeconds: 600, idleSeconds: 0 })
@@ -91,7 +91,7 @@ describe('usageTimes', () => {
 
   it('has no calendar effect over midnight', () => {
     const t = usageTimes({
-      startedAt: at('2025-06-01T23:59:30+02:00'), stoppedAt: at('2025-06-02T00:00:30+02:00'),
+      startedAt: at('2025-06-01T23:59:30+02:00'), stoppedAt: at('2025-06-02T00:00:30+02:00'), stopSeenAt: at('2025-06-02T00:00:30+02:00'),
       unpluggedAt: at('2025-06-02T00:31:00+02:00'), now,
     })
     expect(t).toEqual({ chargingSeconds: 60, idleSeconds: 1830 })
@@ -100,19 +100,36 @@ describe('usageTimes', () => {
   it('counts real elapsed time across a daylight saving change', () => {
     // Stockholm springs forward at 02:00 local on 2025-03-30: one real hour passes 01:30 -> 03:30
     const t = usageTimes({
-      startedAt: at('2025-03-30T01:30:00+01:00'), stoppedAt: at('2025-03-30T03:30:00+02:00'), unpluggedAt: null,
+      startedAt: at('2025-03-30T01:30:00+01:00'), stoppedAt: at('2025-03-30T03:30:00+02:00'), stopSeenAt: at('2025-03-30T03:30:00+02:00'), unpluggedAt: null,
       now: at('2025-03-30T03:30:00+02:00'),
     })
     expect(t).toEqual({ chargingSeconds: 3600, idleSeconds: 0 })
   })
 
   it('counts a 30 hour session', () => {
-    const t = usageTimes({ startedAt: at('2025-06-01T06:00:00Z'), stoppedAt: at('2025-06-02T12:00:00Z'), unpluggedAt: null, now: at('2025-06-02T12:00:00Z') })
+    const t = usageTimes({ startedAt: at('2025-06-01T06:00:00Z'), stoppedAt: at('2025-06-02T12:00:00Z'), stopSeenAt: at('2025-06-02T12:00:00Z'), unpluggedAt: null, now: at('2025-06-02T12:00:00Z') })
     expect(t.chargingSeconds).toBe(30 * 3600)
   })
 
+  it('counts idle time from when the stop reached us, not from the charger\'s stop time', () => {
+    // the charger's clock is an hour behind: its stop says 10:00, the stop reached us at 11:55
+    const t = usageTimes({
+      startedAt: at('2025-06-01T09:00:00Z'), stoppedAt: at('2025-06-01T10:00:00Z'), stopSeenAt: at('2025-06-01T11:55:00Z'),
+      unpluggedAt: null, now,
+    })
+    expect(t).toEqual({ chargingSeconds: 3600, idleSeconds: 300 })
+  })
+
+  it('never counts more idle time than the longest wait', () => {
+    const t = usageTimes({
+      startedAt: at('2025-06-01T09:00:00Z'), stoppedAt: at('2025-06-01T10:00:00Z'), stopSeenAt: at('2025-06-01T10:00:00Z'),
+      unpluggedAt: null, now, maxIdleSeconds: 900,
+    })
+    expect(t.idleSeconds).toBe(900)
+  })
+
   it('refuses an invalid date', () => {
-    expect(() => usageTimes({ startedAt: new Date('nope'), stoppedAt: null, unpluggedAt: null, now })).toThrow(RangeError)
+    expect(() => usageTimes({ startedAt: new Date('nope'), stoppedAt: null, stopSeenAt: null, unpluggedAt: null, now })).toThrow(RangeError)
   })
 })
 
@@ -314,8 +331,24 @@ describe('tariff lookups', () => {
     expect(priceOf(energyOnly(495), 'time')).toBe(0)
   })
 
+  it('unplugWaitSeconds: no wait without an idle fee; until the cap is reached; never past the longest wait', () => {
+    expect(unplugWaitSeconds(energyOnly(495), 7200)).toBe(0)
+    expect(unplugWaitSeconds(ac, 7200)).toBe(7200)
+    const capped: Tariff = { ...ac, components: ac.components.map((c) => (c.type === 'idle' ? { ...c, capAmount: 3000 } : c)) }
+    // 30 min grace, then 100 öre a minute reaches 3000 öre after 30 more minutes
+    expect(unplugWaitSeconds(capped, 7200)).toBe(3600)
+    expect(unplugWaitSeconds(capped, 600)).toBe(600)
+  })
+
+  it('the idle line never exceeds the idle fee cap', () => {
+    const capped: Tariff = { ...ac, components: ac.components.map((c) => (c.type === 'idle' ? { ...c, capAmount: 3000 } : c)) }
+    const cost = costOf(capped, { energyWh: 0, chargingSeconds: 0, idleSeconds: 10 * 3600 })
+    expect(cost.lines.find((l) => l.type === 'idle')!.amount).toBe(3000)
+    expect(costOf(ac, { energyWh: 0, chargingSeconds: 0, idleSeconds: 10 * 3600 }).lines.find((l) => l.type === 'idle')!.amount).toBe(57_000)
+  })
+
   it('idleFeeOf says whether settlement waits for unplugging', () => {
-    expect(idleFeeOf(ac)).toEqual({ pricePerMinute: 100, graceMinutes: 30 })
+    expect(idleFeeOf(ac)).toEqual({ pricePerMinute: 100, graceMinutes: 30, capAmount: null })
     expect(idleFeeOf(energyOnly(495))).toBeNull()
     expect(idleFeeOf(idleOnly(0, 30))).toBeNull()
   })

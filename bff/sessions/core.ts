@@ -1,0 +1,137 @@
+/**
+ * What every part of the session lifecycle shares: the session row, changed in one database
+ * transaction together with its log lines and intents (persist before any side effect), and the
+ * settings that bound how long anything may take.
+ */
+import { eq, sql } from 'drizzle-orm'
+import type { Logger } from 'pino'
+import type { Db } from '../store/db'
+import { intents, sessionEvents, sessions } from '../store/schema'
+import type { ChargerGateway } from '../charging/gateway'
+import type { PaymentProvider } from '../payments/provider'
+import type { LiveBus } from '../live'
+import { notFound } from '../errors'
+import { nextState, type SessionEvent } from '../domain/session'
+
+export type SessionRow = typeof sessions.$inferSelect
+export type IntentRow = typeof intents.$inferSelect
+export type IntentAction = IntentRow['action']
+
+export interface SessionsOptions {
+  db: Db
+  payments: PaymentProvider
+  chargers: ChargerGateway
+  live: LiveBus
+  logger: Logger
+  clock?: () => Date
+  /** A started charger has this long to report StartTransaction (the car must be plugged in by then). */
+  startTimeoutSeconds: number
+  meterIntervalSeconds: number
+  /** A session left in `pending` (hold never confirmed) is given up after this long. */
+  pendingTimeoutSeconds?: number
+  /** Longest wait for the unplug after a stop before settling anyway (idle fee then counts up to here). Default 2 h. */
+  unplugWaitSeconds?: number
+  /** A charger clock this far from ours is not believed for billing. Default 5 min. */
+  clockToleranceSeconds?: number
+  /** While waiting for the unplug, ask the charger for its connector status this often. Default 60 s. */
+  statusPollSeconds?: number
+  /**
+   * A start whose charger went away before answering is kept this long past its start deadline,
+   * waiting for the charger to come back and tell what happened. Default 10 min.
+   */
+  offlineStartGraceSeconds?: number
+}
+
+export interface Settings {
+  startTimeoutSeconds: number
+  meterIntervalSeconds: number
+  pendingTimeoutSeconds: number
+  unplugWaitSeconds: number
+  clockToleranceMs: number
+  statusPollSeconds: number
+  offlineStartGraceSeconds: number
+}
+
+export interface Change {
+  patch: Partial<SessionRow>
+  event?: SessionEvent
+  intents?: { action: IntentAction; payload?: Record<string, unknown> }[]
+  log?: { kind: string; data?: Record<string, unknown> }[]
+}
+
+export class SessionCore {
+  readonly db: Db
+  readonly payments: PaymentProvider
+  readonly chargers: ChargerGateway
+  readonly logger: Logger
+  readonly clock: () => Date
+  readonly settings: Settings
+
+  constructor(private readonly o: SessionsOptions) {
+    this.db = o.db
+    this.payments = o.payments
+    this.chargers = o.chargers
+    this.logger = o.logger
+    this.clock = o.clock ?? (() => new Date())
+    this.settings = {
+      startTimeoutSeconds: o.startTimeoutSeconds,
+      meterIntervalSeconds: o.meterIntervalSeconds,
+      pendingTimeoutSeconds: o.pendingTimeoutSeconds ?? 900,
+      unplugWaitSeconds: o.unplugWaitSeconds ?? 7200,
+      clockToleranceMs: (o.clockToleranceSeconds ?? 300) * 1000,
+      statusPollSeconds: o.statusPollSeconds ?? 60,
+      offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
+    }
+  }
+
+  async get(id: string): Promise<SessionRow> {
+    const [session] = await this.db.select().from(sessions).where(eq(sessions.id, id))
+    if (!session) throw notFound('session_not_found', 'No such session.')
+    return session
+  }
+
+  /**
+   * Applies a change in one database transaction: the new state, its log lines and its intents
+   * are stored together, before anything happens outside. Returns the session as it is after.
+   */
+  async change(id: string, decide: (s: SessionRow) => Change | null): Promise<SessionRow> {
+    const now = this.clock()
+    const result = await this.db.transaction(async (tx) => {
+      const [s] = await tx.select().from(sessions).where(eq(sessions.id, id)).for('update')
+      if (!s) throw notFound('session_not_found', 'No such session.')
+      const change = decide(s)
+      if (!change) return { session: s, changed: false }
+      const state = change.event ? nextState(s.state, change.event) : s.state
+      const [updated] = await tx
+        .update(sessions)
+        .set({ ...change.patch, state, updatedAt: now, version: sql`${sessions.version} + 1` })
+        .where(eq(sessions.id, id))
+        .returning()
+      for (const intent of change.intents ?? []) {
+        await tx
+          .insert(intents)
+          .values({ sessionId: id, action: intent.action, key: `${id}:${intent.action}`, payload: intent.payload ?? {}, createdAt: now })
+          .onConflictDoNothing()
+      }
+      const log = [...(state !== s.state ? [{ kind: 'state', data: { from: s.state, to: state } }] : []), ...(change.log ?? [])]
+      if (log.length) await tx.insert(sessionEvents).values(log.map((l) => ({ sessionId: id, at: now, kind: l.kind, data: l.data ?? {} })))
+      return { session: updated, changed: true }
+    })
+    if (result.changed) this.publish(id)
+    return result.session
+  }
+
+  async log(sessionId: string, kind: string, data: Record<string, unknown>): Promise<void> {
+    await this.db.insert(sessionEvents).values({ sessionId, at: this.clock(), kind, data })
+  }
+
+  /** Live viewers get a fresh snapshot; building it is left to whoever listens. */
+  publish(id: string): void {
+    this.o.live.publish(`session:${id}`, id)
+  }
+
+  /** The release intent a card session needs when it ends without charging. */
+  releaseIntents(s: SessionRow): Change['intents'] {
+    return s.method === 'card' && s.paymentId && s.holdStatus !== 'released' && s.holdStatus !== 'captured' ? [{ action: 'release' }] : []
+  }
+}
