@@ -14,7 +14,7 @@ let cookie: string
 const tariff = { currency: 'SEK', vatRateBp: 2500, components: [{ type: 'energy' as const, price: 495, unit: 'kWh' as const }] }
 
 /** A finished session written straight into the database: history is about reading them. */
-async function past(o: { startedAt: string; energyWh: number; costTotal: number; method?: 'card' | 'grant'; state?: 'completed' | 'failed'; captured?: number; receipt?: string; userId?: string }) {
+async function past(o: { startedAt: string; energyWh: number; costTotal: number; method?: 'card' | 'grant' | 'open'; state?: 'completed' | 'failed' | 'charging'; captured?: number; receipt?: string; userId?: string }) {
   const id = newToken(12)
   await sys.store.db.insert(sessions).values({
     id,
@@ -147,5 +147,28 @@ describe('a guest’s sessions join the account', () => {
     expect(started.status).toBe(201)
     const [row] = await sys.store.db.select().from(sessions).where(eq(sessions.id, started.body.session.id))
     expect(row.userId).toBe(driverId)
+  })
+})
+
+describe('history amounts, the same as the receipt', () => {
+  it('shows what was charged and why once final, the running cost before, and sums the same in the month totals', async () => {
+    const userId = await createDriver(sys.store.db, 'amounts@example.com')
+    const theirs = await cookieFor(sys.store.db, userId)
+    const under = await past({ startedAt: '2025-03-01T10:00:00Z', energyWh: 418, costTotal: 207, captured: 0, userId })
+    const open = await past({ startedAt: '2025-03-02T10:00:00Z', energyWh: 12_345, costTotal: 6111, method: 'open', captured: 0, userId })
+    const grant = await past({ startedAt: '2025-03-03T10:00:00Z', energyWh: 242, costTotal: 120, method: 'grant', captured: 0, userId })
+    const capped = await past({ startedAt: '2025-03-04T10:00:00Z', energyWh: 61_000, costTotal: 30_195, captured: 30_000, userId })
+    const running = await past({ startedAt: '2025-03-05T10:00:00Z', energyWh: 418, costTotal: 207, captured: 0, state: 'charging', userId })
+    const res = await get('/api/me/sessions', theirs)
+    const byId = new Map(res.body.sessions.map((s: { id: string }) => [s.id, s]))
+    expect(byId.get(under)).toMatchObject({ total: 0, charge: { amount: 0, basis: 'below_minimum', cost: 207, minimumCharge: 300 } })
+    expect(byId.get(open)).toMatchObject({ total: 0, charge: { amount: 0, basis: 'free', cost: 6111 } })
+    expect(byId.get(grant)).toMatchObject({ total: 120, charge: { amount: 120, basis: 'invoiced_by_owner' } })
+    expect(byId.get(capped)).toMatchObject({ total: 30_000, charge: { amount: 30_000, basis: 'card', cost: 30_195 } })
+    expect(byId.get(running)).toMatchObject({ total: 207, charge: null })
+    expect(res.body.months).toEqual([{ month: '2025-03', currency: 'SEK', count: 5, energyWh: 418 + 12_345 + 242 + 61_000 + 418, total: 120 + 30_000 + 207 }])
+
+    const csv = await fetch(`${sys.url}/api/me/sessions?format=csv&month=2025-03`, { headers: { cookie: theirs } })
+    expect((await csv.text()).trim().split('\r\n').map((l) => l.split(',')[4])).toEqual(['total', '2.07', '300.00', '1.20', '0.00', '0.00'])
   })
 })
