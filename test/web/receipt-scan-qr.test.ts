@@ -60,13 +60,13 @@ describe('receipt page', () => {
     expect(plain(wrapper.find('[data-test=released]').text())).toBe('SEK 250.50')
     expect(body).toContain('Electricity')
     expect(wrapper.find('a[download]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc')
-    expect(wrapper.find('[data-test=nothing-charged]').exists()).toBe(false)
+    expect(wrapper.find('[data-test=charge-explanation]').exists()).toBe(false)
   })
 
   it('says when nothing was charged', async () => {
     stubFetch(() => json(receipt({ total: 0, vat: 0, net: 0, lines: [], nothingCharged: true })))
     const { wrapper } = await mountAt('/r/LP-2026-000124?t=x')
-    expect(wrapper.find('[data-test=nothing-charged]').text()).toBe('Nothing was charged.')
+    expect(wrapper.find('[data-test=charge-explanation]').text()).toBe('Nothing was charged.')
   })
 
   it('keeps the real line amounts under the minimum, takes them off and says why nothing was charged', async () => {
@@ -89,7 +89,7 @@ describe('receipt page', () => {
     expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Under minsta kortbelopp', '−2,07 kr'])
     expect(plain(wrapper.find('[data-test=total]').text())).toBe('0,00 kr')
     expect(plain(wrapper.find('[data-test=vat]').text())).toBe('0,00 kr')
-    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe('Inte debiterat: under minsta kortbelopp 3,00 kr; reservationen har släppts.')
+    expect(plain(wrapper.find('[data-test=charge-explanation]').text())).toBe('Inte debiterat: under minsta kortbelopp 3,00 kr; reservationen har släppts.')
     expect(plain(wrapper.find('[data-test=released]').text())).toBe('300,00 kr')
   })
 
@@ -106,7 +106,7 @@ describe('receipt page', () => {
     )
     const { wrapper } = await mountAt('/r/LP-2026-000125?t=x')
     expect(cells(wrapper.find('tr.total'))).toEqual(['Invoiced by the owner, incl. VAT', 'SEK 1.20'])
-    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe(
+    expect(plain(wrapper.find('[data-test=charge-explanation]').text())).toBe(
       'The cost is invoiced by the charger’s owner under your access terms; no card was charged.',
     )
     expect(wrapper.find('[data-test=payment-method]').text()).toBe('Access from the charger’s owner')
@@ -130,7 +130,7 @@ describe('receipt page', () => {
     expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Not charged above your hold', '−SEK 1.95'])
     expect(plain(wrapper.find('[data-test=total]').text())).toBe('SEK 300.00')
     expect(plain(wrapper.find('[data-test=captured]').text())).toBe('SEK 300.00')
-    expect(wrapper.find('[data-test=nothing-charged]').exists()).toBe(false)
+    expect(wrapper.find('[data-test=charge-explanation]').exists()).toBe(false)
   })
 
   it('says an open charger was free', async () => {
@@ -146,7 +146,7 @@ describe('receipt page', () => {
     )
     const { wrapper } = await mountAt('/r/LP-2026-000127?t=x')
     expect(cells(wrapper.find('[data-test=not-charged]'))).toEqual(['Free charging', '−SEK 49.50'])
-    expect(plain(wrapper.find('[data-test=nothing-charged]').text())).toBe('This charger is free to use: nothing was charged.')
+    expect(plain(wrapper.find('[data-test=charge-explanation]').text())).toBe('This charger is free to use: nothing was charged.')
   })
 
   it('reads the receipt number and token out of a session’s receipt URL', () => {
