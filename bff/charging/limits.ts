@@ -1,6 +1,6 @@
 /**
  * What one charger message may cost us. A WebSocket frame is at most `maxFrameBytes` (the socket is
- * closed with 1009 beyond that); a MeterValues is refused with a CALLERROR (OccurenceConstraintViolation)
+ * closed with 1009 beyond that); a MeterValues is refused with a CALLERROR (OccurrenceConstraintViolation)
  * past `maxMeterValues` readings or `maxSampledValues` values per reading, by the strict-mode schema
  * before any handler runs; a StopTransaction is never refused for its size (the stop is what settles
  * the session): its transactionData is cut to the newest readings instead.
