@@ -1,0 +1,408 @@
+/**
+ * One campaign session: a driver over real HTTP (as the PWA does: create, confirm the card at the
+ * fake Stripe, authorize, stop with the stop token, follow the session, open the receipt), a car at
+ * a campaign charge point, and the plan's fault. Then the verdict: what the provider executed held
+ * against what the charger delivered and what the driver is shown.
+ */
+import { randomUUID } from 'node:crypto'
+import type { CampaignChargePoint, Fate, Transaction } from './charge-point'
+import type { FakeStripe, Executed } from '../support/fake-stripe'
+import type { Bff } from './bff'
+import { random, type Plan } from './faults'
+
+export const moneyErrors = ['captured_twice', 'above_hold', 'hold_not_released', 'not_final', 'shown_not_captured', 'overcharged'] as const
+export type MoneyError = (typeof moneyErrors)[number]
+
+export interface World {
+  fake: FakeStripe
+  bff: Bff
+  /** How long after the charger and driver are done a session must be final. */
+  boundMs: number
+  /** Cars draw energy this many times faster than real time, so short sessions cost more than the provider's minimum. */
+  energySpeed: number
+}
+
+export interface SessionResult {
+  plan: Plan
+  chargerId: string
+  sessionId: string | null
+  paymentId: string | null
+  /** Set when the BFF refused to create the session (e.g. 409 connector_busy: the previous one is stuck). */
+  refused: string | null
+  state: string | null
+  final: boolean
+  deliveredWh: number
+  expectedCharge: number
+  captured: number
+  shown: number | null
+  receiptTotal: number | null
+  executed: Executed | null
+  errors: { error: MoneyError; detail: string }[]
+  trace: string[]
+  /** The session overlapped a BFF outage (a SIGKILL). */
+  sawOutage: boolean
+}
+
+const finalStates = ['completed', 'failed', 'cancelled']
+const card = { brand: 'visa', last4: '4242', fingerprint: 'fp_campaign_visa' }
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** JSON over HTTP as a browser behind a proxy sends it; network errors (a killed BFF) are retried. */
+async function api(base: string, ip: string, method: string, path: string, o: { body?: unknown; token?: string; key?: string; patienceMs?: number } = {}) {
+  const deadline = Date.now() + (o.patienceMs ?? 120_000)
+  for (;;) {
+    try {
+      const response = await fetch(base + path, {
+        method,
+        headers: {
+          origin: base,
+          'x-forwarded-for': ip,
+          ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+          ...(o.key ? { 'idempotency-key': o.key } : {}),
+        },
+        body: o.body !== undefined ? JSON.stringify(o.body) : undefined,
+        signal: AbortSignal.timeout(30_000),
+      })
+      const text = await response.text()
+      let body: any = text
+      try {
+        body = text ? JSON.parse(text) : null
+      } catch {}
+      // A retry with the same idempotency key is what a client does after a 5xx or a 429.
+      if ((response.status >= 500 || response.status === 429) && Date.now() < deadline && (method === 'GET' || o.key || path.endsWith('/stop'))) {
+        await sleep(response.status === 429 ? 1000 : 500)
+        continue
+      }
+      return { status: response.status, body }
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await sleep(300)
+    }
+  }
+}
+
+export async function runSession(world: World, cp: CampaignChargePoint, plan: Plan): Promise<SessionResult> {
+  const { fake, bff } = world
+  const base = bff.base
+  const r = random(plan.index * 7919 + 17)
+  const ip = `10.${(plan.index >> 16) & 255}.${(plan.index >> 8) & 255}.${plan.index & 255}`
+  const began = Date.now()
+  const trace: string[] = []
+  const note = (line: string) => trace.push(`${((Date.now() - began) / 1000).toFixed(2).padStart(7)}s ${line}`)
+  const firstTx = cp.transactions.length
+  const result: SessionResult = {
+    plan,
+    chargerId: cp.id,
+    sessionId: null,
+    paymentId: null,
+    refused: null,
+    state: null,
+    final: false,
+    deliveredWh: 0,
+    expectedCharge: 0,
+    captured: 0,
+    shown: null,
+    receiptTotal: null,
+    executed: null,
+    errors: [],
+    trace,
+    sawOutage: false,
+  }
+
+  // ——— the charger, as this session finds it ———
+  cp.trace = (line) => note(`[cp] ${line}`)
+  cp.statusTimestamps = plan.statusTimestamps
+  cp.statusOnReconnect = plan.statusOnReconnect
+  cp.authorizeRemoteStarts = plan.authorizeRemote
+  cp.meterInKwh = plan.meterInKwh
+  cp.energySpeed = world.energySpeed
+  cp.restampStartResend = plan.kind === 'restamped_start'
+  cp.rejectRemoteStart = plan.kind === 'rejected_start'
+  cp.clockOffsetMs = plan.clockOffsetMs ?? 0
+  if (plan.clockResetTo) cp.setClock(new Date(plan.clockResetTo))
+  if (plan.meterStartWh !== undefined) cp.setRegister(1, plan.meterStartWh)
+  cp.forgetPendingStart(1)
+  let phase: 'start' | 'charging' | 'stopped' | 'unplug' = 'start'
+  let lostOnce = false
+  const once = (fate: Fate) => (lostOnce ? undefined : ((lostOnce = true), fate))
+  cp.fault = ({ action, payload, attempt }) => {
+    switch (plan.kind) {
+      case 'lost_unplug':
+        return action === 'StatusNotification' && payload.status === 'Available' && phase === 'unplug' ? once({ drop: true }) : undefined
+      case 'lost_stop_answer':
+        return action === 'StopTransaction' && attempt === 0 ? { loseAnswer: true } : undefined
+      case 'restamped_start':
+        return action === 'StartTransaction' && attempt === 0 ? { loseAnswer: true } : undefined
+      case 'duplicated':
+        return { duplicate: true }
+      case 'delayed':
+        return { delayMs: r.int(plan.delayMs![0], plan.delayMs![1]) }
+      case 'reordered':
+        if (plan.variant === 'unplug_before_stop' && action === 'StopTransaction' && attempt === 0) return { delayMs: 2500 }
+        if (plan.variant === 'finishing_after_available' && action === 'StatusNotification' && payload.status === 'Finishing') return { delayMs: 2500 }
+        return undefined
+      default:
+        return undefined
+    }
+  }
+  let remoteStopsLost = 0
+  cp.loseIncoming = (action) => plan.kind === 'lost_remote_stop' && action === 'RemoteStopTransaction' && remoteStopsLost++ === 0
+  const kill = async (at: string) => {
+    note(`SIGKILL the BFF (${at})`)
+    await bff.kill()
+    note('BFF back')
+  }
+  cp.beforeAnswer = async (action) => {
+    if (action === 'RemoteStartTransaction' && plan.killAt === 'remote_start') {
+      void kill('RemoteStart in flight')
+      await sleep(300) // the answer goes out to a dead server
+    }
+    if (action === 'RemoteStartTransaction' && plan.kind === 'offline_start') {
+      setTimeout(() => {
+        cp.goOffline()
+        setTimeout(() => void cp.goOnline().catch(() => {}), plan.offlineMs)
+      }, 50)
+    }
+  }
+
+  try {
+    await drive()
+  } catch (error) {
+    note(`campaign error: ${(error as Error).stack ?? error}`)
+  } finally {
+    cp.fault = null
+    cp.loseIncoming = null
+    cp.beforeAnswer = null
+    cp.trace = null
+  }
+  return result
+
+  async function drive() {
+    // ——— the driver starts ———
+    const key = randomUUID()
+    const created = await api(base, ip, 'POST', '/api/sessions', {
+      key,
+      body: { chargerId: cp.id, connectorId: 1, method: 'card', ...(plan.capAmount ? { capAmount: plan.capAmount } : {}) },
+    })
+    note(`POST /api/sessions → ${created.status} ${created.status === 201 ? created.body.session.id : JSON.stringify(created.body)}`)
+    if (created.status !== 201) {
+      result.refused = `${created.status} ${created.body?.error?.code ?? ''}`.trim()
+      return
+    }
+    const id: string = created.body.session.id
+    const token: string = created.body.stopToken
+    const paymentId = String(created.body.payment.clientSecret).split('_secret_')[0]
+    result.sessionId = id
+    result.paymentId = paymentId
+    const get = () => api(base, ip, 'GET', `/api/sessions/${id}`, { token })
+
+    if (plan.killAt === 'pending') await kill('pending, before the card was confirmed')
+    fake.confirm(paymentId, { card })
+    note(`card confirmed at the provider (${paymentId})`)
+    if (plan.kind.startsWith('stripe_')) {
+      const kind = plan.kind === 'stripe_5xx' ? '5xx' : plan.kind === 'stripe_timeout' ? 'hang' : 'lost_answer'
+      const op = plan.variant === 'cancel' ? 'cancel' : 'capture'
+      fake.injectFault(paymentId, { op, kind, count: kind === '5xx' ? 5 : 3, ms: kind === 'hang' ? 2500 : 800 })
+    }
+    const authorized = await api(base, ip, 'POST', `/api/sessions/${id}/authorize`, { token, key: `${key}-authorize` })
+    note(`POST authorize → ${authorized.status} ${authorized.body?.session?.state ?? JSON.stringify(authorized.body)}`)
+    if (plan.killAt === 'starting') await kill('starting, RemoteStart sent')
+
+    if (plan.kind === 'driver_cancel') {
+      await sleep(plan.plugDelayMs)
+      const cancelled = await api(base, ip, 'POST', `/api/sessions/${id}/cancel`, { token })
+      note(`POST cancel → ${cancelled.status} ${cancelled.body?.session?.state ?? JSON.stringify(cancelled.body)}`)
+    } else if (plan.kind !== 'no_car' && plan.kind !== 'rejected_start' && authorized.status === 200) {
+      await sleep(plan.plugDelayMs)
+      note(`car plugged in (${plan.powerW / 1000} kW × ${world.energySpeed} time-lapse)`)
+      await cp.plugIn(1, plan.powerW)
+      await charge(id, token, get, paymentId)
+    }
+
+    // ——— the charger and the car are done: the server has its bound to finish ———
+    await cp.flushed(120_000)
+    if (!cp.isOnline()) await cp.goOnline().catch(() => {})
+    const physicalEnd = Date.now()
+    note('charger done (queue delivered, car gone)')
+    let snapshot: any = null
+    let deadline = physicalEnd + world.boundMs
+    for (;;) {
+      // time the BFF was down does not count against it
+      deadline = physicalEnd + world.boundMs + outageMs(bff, began, deadline)
+      const answer = await get().catch(() => null)
+      if (answer?.status === 200) snapshot = answer.body
+      if (snapshot && finalStates.includes(snapshot.state)) {
+        // a final session's hold is settled within the same bound (a release may still be under way)
+        const pi = fake.peek(paymentId)
+        if (pi?.status !== 'requires_capture' || Date.now() > deadline) break
+      }
+      if (Date.now() > deadline) break
+      await sleep(1000)
+    }
+    result.sawOutage = bff.outages.some((o) => o.to >= began && o.from <= Date.now())
+    result.state = snapshot?.state ?? null
+    result.final = !!snapshot && finalStates.includes(snapshot.state)
+    note(`session ${result.state}${result.final ? '' : ' — NOT FINAL at the bound'}: hold ${JSON.stringify(snapshot?.hold)} cost ${snapshot?.cost?.total} charge ${JSON.stringify(snapshot?.charge ?? null)}`)
+    let receipt: any = null
+    if (snapshot?.receipt?.url) {
+      const url = new URL(snapshot.receipt.url)
+      const answer = await api(base, ip, 'GET', url.pathname + url.search)
+      if (answer.status === 200) receipt = answer.body
+      note(`receipt ${snapshot.receipt.number}: total ${receipt?.total} captured ${receipt?.payment?.captured}`)
+    }
+    judge(snapshot, receipt, paymentId)
+  }
+
+  /** From the car plugged in to the car gone, with the plan's fault on the way. */
+  async function charge(id: string, token: string, get: () => ReturnType<typeof api>, paymentId: string) {
+    const started = await waitFor(() => cp.transaction(1)?.transactionId != null || !!cp.transaction(1)?.stoppedAt, 30_000 + (plan.offlineMs ?? 0))
+    const tx = cp.transaction(1)
+    if (!started || !tx) {
+      note('no transaction started at the charger: the driver unplugs')
+      await cp.unplug(1)
+      return
+    }
+    phase = 'charging'
+    const stop = async () => {
+      const answer = await api(base, ip, 'POST', `/api/sessions/${id}/stop`, { token })
+      note(`POST stop → ${answer.status} ${answer.body?.session?.state ?? JSON.stringify(answer.body)}`)
+    }
+    const chargeFor = async (ms: number) => {
+      await waitFor(() => !!tx.stoppedAt, ms)
+    }
+    const half = Math.floor(plan.chargeMs / 2)
+    await chargeFor(half)
+    if (plan.killAt === 'charging') await kill('charging')
+    if (plan.kind === 'expired_hold' && plan.variant === 'while_charging') {
+      fake.expire(paymentId)
+      note('the hold expired at the provider')
+    }
+    if (plan.kind === 'offline_mid' && plan.variant === 'charging_through') {
+      cp.goOffline()
+      await sleep(plan.offlineMs!)
+      await cp.goOnline()
+    }
+    if (plan.kind === 'offline_unplug' && plan.variant === 'unplug_while_offline') {
+      cp.goOffline()
+      await sleep(500)
+      phase = 'unplug'
+      note('car unplugged while the charger is offline')
+      await cp.unplug(1)
+      await sleep(plan.offlineMs!)
+      await cp.goOnline()
+      return
+    }
+    await chargeFor(plan.chargeMs - half)
+    if (plan.kind === 'expired_hold' && plan.variant === 'before_stop') {
+      fake.expire(paymentId)
+      note('the hold expired at the provider')
+    }
+
+    if (!tx.stoppedAt) {
+      if (plan.kind === 'offline_mid' && plan.variant === 'driver_stops_while_offline') {
+        cp.goOffline()
+        await stop()
+        await sleep(plan.offlineMs!)
+        await cp.goOnline()
+      } else if (plan.stopBy === 'driver') {
+        await stop()
+      } else {
+        phase = 'unplug'
+        note('the driver unplugs the car to stop')
+        await cp.unplug(1)
+      }
+      if (plan.killAt === 'stopping') await kill('stopping')
+      // The driver waits for the charger to stop, then gives up and unplugs.
+      if (!(await waitFor(() => !!tx.stoppedAt, 10_000 + (plan.offlineMs ?? 0)))) {
+        phase = 'unplug'
+        note('the charger did not stop: the driver unplugs')
+        await cp.unplug(1)
+      }
+    }
+    phase = 'stopped'
+    await waitFor(() => tx.stopReason !== null && !cp.flushing(tx), 60_000)
+    if (plan.killAt === 'settling') await kill('settling, StopTransaction delivered')
+    if (plan.kind === 'reordered' && plan.variant === 'late_meter_values' && tx.transactionId !== null) {
+      // A sample from mid-session, delivered after the stop.
+      const wh = Math.floor((tx.meterStartWh + (tx.meterStopWh ?? tx.meterStartWh)) / 2)
+      await cp.send('MeterValues', {
+        connectorId: 1,
+        transactionId: tx.transactionId,
+        meterValue: [{ timestamp: new Date(Date.parse(tx.stoppedAt!) - 2000).toISOString(), sampledValue: [{ value: String(wh), unit: 'Wh', measurand: 'Energy.Active.Import.Register' }] }],
+      })
+    }
+    if (cp.status(1) !== 'Available') {
+      if (plan.kind === 'offline_unplug' && plan.variant === 'after_stop') {
+        cp.goOffline()
+        await sleep(plan.unplugDelayMs)
+        phase = 'unplug'
+        note('car unplugged while the charger is offline')
+        await cp.unplug(1)
+        await sleep(plan.offlineMs!)
+        await cp.goOnline()
+      } else {
+        await sleep(plan.unplugDelayMs)
+        phase = 'unplug'
+        note('car unplugged')
+        await cp.unplug(1)
+      }
+    }
+    if (plan.killAt === 'unplugged') await kill('unplugged, settling')
+  }
+
+  /** Money errors: the provider's books against the charger's energy and what the driver sees. */
+  function judge(snapshot: any, receipt: any, paymentId: string) {
+    const fail = (error: MoneyError, detail: string) => result.errors.push({ error, detail })
+    const txs: Transaction[] = cp.transactions.slice(firstTx)
+    result.deliveredWh = txs.reduce((sum, t) => sum + ((t.meterStopWh ?? cp.registerWh(t.connectorId)) - t.meterStartWh), 0)
+    const executed = fake.executed(paymentId)
+    const pi = fake.peek(paymentId)
+    result.executed = executed
+    result.captured = pi?.amount_received ?? 0
+    const holdAmount = pi?.amount ?? snapshot?.hold?.amount ?? 0
+
+    // What the charger delivered, at the session's tariff (AFIR components; time and idle are 0 for
+    // sessions shorter than the idle grace), capped by the hold; nothing under the provider's minimum.
+    const tariff = snapshot?.tariff
+    const price = (type: string) => tariff?.components?.find((c: any) => c.type === type)?.price ?? 0
+    const energy = Math.floor((result.deliveredWh * price('energy') * 2 + 1000) / 2000)
+    const cost = energy + (result.deliveredWh > 0 ? price('session') : 0)
+    const minimum = tariff?.minimumCharge ?? 300
+    result.expectedCharge = cost < minimum || result.deliveredWh === 0 ? 0 : Math.min(cost, holdAmount)
+
+    if (executed.captures.length > 1) fail('captured_twice', `the provider executed ${executed.captures.length} captures: ${executed.captures.join(', ')}`)
+    const capturedSum = executed.captures.reduce((a, b) => a + b, 0)
+    if (capturedSum > holdAmount || (snapshot && capturedSum > snapshot.hold.amount)) fail('above_hold', `captured ${capturedSum} on a hold of ${holdAmount}`)
+    if (!result.final) fail('not_final', `state ${result.state ?? 'unknown'} after the bound`)
+    if (!result.final || pi?.status === 'requires_capture') fail('hold_not_released', `session ${result.state ?? 'unknown'}, PaymentIntent ${pi?.status}`)
+    if (result.captured > result.expectedCharge + 1) {
+      fail('overcharged', `captured ${result.captured}, expected ${result.expectedCharge} for ${result.deliveredWh} Wh delivered`)
+    }
+    if (result.final) {
+      result.shown = snapshot.charge?.amount ?? (snapshot.state === 'completed' ? snapshot.cost.total : 0)
+      result.receiptTotal = receipt?.total ?? null
+      const disagree: string[] = []
+      if (result.shown !== result.captured) disagree.push(`page ${result.shown}`)
+      if (snapshot.hold.captured !== result.captured) disagree.push(`page hold.captured ${snapshot.hold.captured}`)
+      if (snapshot.state === 'completed' && !receipt) disagree.push('no receipt')
+      if (receipt && receipt.total !== result.captured) disagree.push(`receipt ${receipt.total}`)
+      if (receipt && receipt.payment?.captured !== result.captured) disagree.push(`receipt payment.captured ${receipt.payment?.captured}`)
+      if (disagree.length) fail('shown_not_captured', `provider captured ${result.captured}; ${disagree.join(', ')}`)
+    }
+    for (const e of result.errors) note(`MONEY ERROR ${e.error}: ${e.detail}`)
+  }
+}
+
+function outageMs(bff: Bff, from: number, to: number): number {
+  return bff.outages.reduce((sum, o) => sum + Math.max(0, Math.min(o.to, to) - Math.max(o.from, from)), 0)
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) return false
+    await sleep(50)
+  }
+  return true
+}
