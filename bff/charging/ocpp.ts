@@ -289,7 +289,8 @@ export class OcppCentralSystem implements ChargerGateway {
       const chargerId = client.identity!
       const status = p.status as ConnectorStatus
       const errorCode = p.errorCode === 'NoError' ? null : (p.errorCode as string)
-      const at = p.timestamp ? new Date(p.timestamp) : this.clock()
+      // Our clock: the timestamp is optional in 1.6 and a charger's clock may be far off.
+      const at = this.clock()
       if (p.connectorId === 0) {
         this.log.info({ chargerId, status, errorCode }, 'charger status')
         return {}

@@ -17,7 +17,7 @@ const component = z.discriminatedUnion('type', [
   z.object({ type: z.literal('energy'), price: z.number().int().min(0), unit: z.literal('kWh') }),
   z.object({ type: z.literal('time'), price: z.number().int().min(0), unit: z.literal('minute') }),
   z.object({ type: z.literal('session'), price: z.number().int().min(0), unit: z.literal('session') }),
-  z.object({ type: z.literal('idle'), price: z.number().int().min(0), unit: z.literal('minute'), graceMinutes: z.number().int().min(0).max(1440) }),
+  z.object({ type: z.literal('idle'), price: z.number().int().min(0), unit: z.literal('minute'), graceMinutes: z.number().int().min(0).max(1440), capAmount: z.number().int().min(0).max(1_000_000).optional() }),
 ])
 export const tariffOverrideSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('free') }),

@@ -197,8 +197,10 @@ export class ChargerEvents {
     const reported = Math.max(0, (tx.meterStopWh ?? tx.meterStartWh) - tx.meterStartWh)
     const ceiling = plausibleEnergyWh(connector?.maxPowerW ?? 0, (seenAt.getTime() - session.createdAt.getTime()) / 1000)
     const energyWh = Math.min(reported, ceiling)
-    // The unplug may have reached us before the stop: then no idle time was ever observed.
-    const unplugged = tx.stopReason === 'EVDisconnected' || connector?.status === 'Available'
+    // The unplug may have reached us before the stop (reordered): then no idle time was ever observed.
+    // An Available from before this transaction began says nothing.
+    const freedDuringTx = connector?.status === 'Available' && connector.statusAt !== null && connector.statusAt >= tx.receivedAt
+    const unplugged = tx.stopReason === 'EVDisconnected' || freedDuringTx
     await this.core.change(session.id, (s) => {
       if (s.state !== 'charging' && s.state !== 'stopping') return null
       const startedAt = s.startedAt ?? tx.receivedAt

@@ -4,6 +4,8 @@ import { connectors, meterSamples, sessions, sites } from '../store/schema'
 import { tariffView } from '../chargers/view'
 import { idleFeeOf, unplugWaitSeconds, type Cost } from '../domain/tariff'
 import { chargeFor } from '../domain/charge'
+import { receiptCharge } from '../domain/receipt'
+import { isFinal } from '../domain/session'
 import type { SessionView } from '../views'
 
 type SessionRow = typeof sessions.$inferSelect
@@ -50,7 +52,8 @@ export async function sessionView(db: Db, s: SessionRow, cost: Cost, o: { minimu
     startDeadline: s.state === 'starting' ? (s.startDeadline?.toISOString() ?? null) : null,
     cost: { currency: cost.currency, total: cost.total, vat: cost.vat, lines: cost.lines },
     hold: { amount: s.holdAmount, status: s.holdStatus, captured: s.capturedAmount, released: s.releasedAmount, refunded: s.refundedAmount },
-    charge: chargeFor({ method: s.method, cost, energyWh: s.energyWh, holdAmount: s.holdAmount, minimumCharge: o.minimumCharge }),
+    // Once final, what the provider actually took, as the receipt says; before, what settling would take.
+    charge: (isFinal(s.state) ? receiptCharge : chargeFor)({ method: s.method, cost, energyWh: s.energyWh, holdAmount: s.holdAmount, minimumCharge: o.minimumCharge, captured: s.capturedAmount }),
     idle: idle
       ? {
           graceEndsAt: stopSeen !== undefined ? new Date(stopSeen + idle.graceMinutes * 60_000).toISOString() : null,

@@ -27,14 +27,14 @@ const acComponents: TariffComponent[] = [
   { type: 'energy', price: 495, unit: 'kWh' },
   { type: 'time', price: 0, unit: 'minute' },
   { type: 'session', price: 0, unit: 'session' },
-  { type: 'idle', price: 100, unit: 'minute', graceMinutes: 30 },
+  { type: 'idle', price: 100, unit: 'minute', graceMinutes: 30, capAmount: 6000 },
 ]
 
 const dcComponents: TariffComponent[] = [
   { type: 'energy', price: 695, unit: 'kWh' },
   { type: 'time', price: 0, unit: 'minute' },
   { type: 'session', price: 0, unit: 'session' },
-  { type: 'idle', price: 300, unit: 'minute', graceMinutes: 15 },
+  { type: 'idle', price: 300, unit: 'minute', graceMinutes: 15, capAmount: 9000 },
 ]
 
 /** Demo accounts (sign in with a code from the development outbox): the site's owner and support. */
