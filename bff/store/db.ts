@@ -141,10 +141,15 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw new StoreLockedError(dir, holderOf(path).pid)
     throw error
   }
-  writeFileSync(join(path, 'owner'), JSON.stringify({ pid: process.pid, host: hostname() }))
-  for (const old of generations) rmSync(join(dir, `lock.${old}`), { recursive: true, force: true })
+  // Beside the lock, not in it: a file inside would change the lock's mtime, which proper-lockfile watches.
+  writeFileSync(`${path}.owner`, JSON.stringify({ pid: process.pid, host: hostname() }))
+  for (const old of generations) {
+    rmSync(join(dir, `lock.${old}`), { recursive: true, force: true })
+    rmSync(join(dir, `lock.${old}.owner`), { force: true })
+  }
   return async () => {
-    rmSync(join(path, 'owner'), { force: true })
+    // Owner first: without it the lock still counts as held while fresh, so nobody mistakes it for free.
+    rmSync(`${path}.owner`, { force: true })
     await release()
   }
 }
@@ -152,7 +157,7 @@ export async function lockDataDir(dir: string): Promise<() => Promise<void>> {
 function holderOf(lockPath: string): { alive: boolean; pid: number | null } {
   let owner: { pid?: unknown; host?: unknown } = {}
   try {
-    owner = JSON.parse(readFileSync(join(lockPath, 'owner'), 'utf8')) as typeof owner
+    owner = JSON.parse(readFileSync(`${lockPath}.owner`, 'utf8')) as typeof owner
   } catch {
     // no owner yet (being taken this moment) or unreadable: the refresh time decides
   }

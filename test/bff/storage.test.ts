@@ -98,7 +98,7 @@ describe.skipIf(!!process.env.DATABASE_URL)('the embedded data directory', () =>
     dirs.push(dir)
     // What a process killed while holding the lock leaves behind (see data-dir-lock.test.ts for the real thing).
     mkdirSync(join(dir, 'lock.1'))
-    writeFileSync(join(dir, 'lock.1', 'owner'), JSON.stringify({ pid: 2147483646, host: hostname() }))
+    writeFileSync(join(dir, 'lock.1.owner'), JSON.stringify({ pid: 2147483646, host: hostname() }))
     store = await openStore({ dataDir: dir })
     expect(await store.ping()).toBe(true)
   })
