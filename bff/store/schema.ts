@@ -54,12 +54,15 @@ export const tariffs = pgTable('tariffs', {
 })
 
 export const chargers = pgTable('chargers', {
-  /** The OCPP chargePointId. */
+  /** Our charger id; for OCPP also its chargePointId. */
   id: text('id').primaryKey(),
   siteId: text('site_id').notNull().references(() => sites.id),
   tariffId: integer('tariff_id').notNull().references(() => tariffs.id),
   label: text('label'),
-  passwordHash: text('password_hash').notNull(),
+  /** How the charger reaches us: the adapter folder under bff/charging/ that speaks for it ('ocpp', 'zaptec'). */
+  gateway: text('gateway').notNull().default('ocpp'),
+  /** OCPP Basic-auth password (scrypt); null for chargers that do not connect to us themselves. */
+  passwordHash: text('password_hash'),
   vendor: text('vendor'),
   model: text('model'),
   serialNumber: text('serial_number'),
@@ -92,44 +95,19 @@ export const connectors = pgTable(
   (t) => [primaryKey({ columns: [t.chargerId, t.connectorId] }), uniqueIndex('connectors_evse_id').on(t.evseId)],
 )
 
-/** OCPP transactions as the charger reports them; a session binds to one through its idTag. */
-export const transactions = pgTable(
-  'transactions',
-  {
-    /** The OCPP transactionId we hand to the charger. */
-    id: serial('id').primaryKey(),
-    chargerId: text('charger_id').notNull().references(() => chargers.id),
-    connectorId: integer('connector_id').notNull(),
-    idTag: text('id_tag').notNull(),
-    meterStartWh: int64('meter_start_wh').notNull(),
-    meterStopWh: int64('meter_stop_wh'),
-    /** The charger's own clock, also for messages delivered late. */
-    startedAt: ts('started_at').notNull(),
-    stoppedAt: ts('stopped_at'),
-    stopReason: text('stop_reason'),
-    /** Latest known reading while running (from MeterValues). */
-    lastEnergyWh: int64('last_energy_wh'),
-    lastPowerW: integer('last_power_w'),
-    lastSampleAt: ts('last_sample_at'),
-    /** Our clock when StartTransaction and StopTransaction arrived. */
-    receivedAt: ts('received_at').notNull().defaultNow(),
-    stopReceivedAt: ts('stop_received_at'),
-  },
-  (t) => [index('transactions_charger').on(t.chargerId, t.connectorId)],
-)
-
+/** Energy and power over a session, for its live curve, whichever gateway reported them. */
 export const meterSamples = pgTable(
   'meter_samples',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    transactionId: integer('transaction_id').notNull().references(() => transactions.id),
+    sessionId: text('session_id'),
     at: ts('at').notNull(),
-    /** Energy.Active.Import.Register, absolute meter reading in Wh. */
+    /** Energy delivered in the session so far, in Wh. */
     energyWh: int64('energy_wh'),
     powerW: integer('power_w'),
     socPercent: integer('soc_percent'),
   },
-  (t) => [index('meter_samples_tx').on(t.transactionId, t.at)],
+  (t) => [index('meter_samples_session').on(t.sessionId, t.at)],
 )
 
 export const sessionStates = [
@@ -158,7 +136,6 @@ export const sessions = pgTable(
     stopTokenHash: text('stop_token_hash').notNull(),
     /** Hash of the receipt link token, derived from the stop token when the session is created. */
     receiptTokenHash: text('receipt_token_hash').notNull(),
-    transactionId: integer('transaction_id').references(() => transactions.id),
     energyWh: int64('energy_wh').notNull().default(0),
     powerW: integer('power_w').notNull().default(0),
     /** Start and stop on the session's billing clock (ours, or the charger's when it agrees with ours). */
@@ -212,7 +189,6 @@ export const sessions = pgTable(
     index('sessions_state').on(t.state),
     index('sessions_charger').on(t.chargerId, t.connectorId),
     index('sessions_fingerprint').on(t.cardFingerprint),
-    index('sessions_transaction').on(t.transactionId),
     index('sessions_user').on(t.userId, t.createdAt),
   ],
 )
@@ -521,3 +497,6 @@ export const healthChecks = pgTable('health_checks', {
   id: text('id').primaryKey(),
   checkedAt: ts('checked_at').notNull(),
 })
+
+// Each charger gateway keeps its own tables in its adapter folder.
+export * from '../charging/ocpp/schema'

@@ -1,0 +1,1 @@
+ALTER TABLE "meter_samples" DROP COLUMN "transaction_id";
