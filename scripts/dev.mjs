@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process'
 
 const children = [
-  spawn('npx', ['tsx', 'watch', 'bff/index.ts'], { stdio: 'inherit' }),
+  // Development runs the embedded demo: no SMTP or Stripe needed.
+  spawn('npx', ['tsx', 'watch', 'bff/index.ts'], { stdio: 'inherit', env: { ...process.env, LADDPUNKT_MODE: 'demo' } }),
   spawn('npx', ['vite'], { stdio: 'inherit', env: { ...process.env, BFF_URL: `http://localhost:${process.env.PORT ?? 8080}` } }),
 ]
 const stop = () => children.forEach((child) => child.kill('SIGTERM'))
