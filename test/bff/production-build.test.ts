@@ -49,7 +49,8 @@ describe('the production build', () => {
     for (const entry of ['index.js', 'cli.js']) {
       const code = readFileSync(join(root, 'build', entry), 'utf8')
       expect(code).not.toMatch(/from "\.{1,2}\//) // nothing of ours left outside the bundle
-      const packages = [...code.matchAll(/(?:from|import\()\s*"([^"]+)"/g)].map((m) => m[1])
+      const packages = [...code.matchAll(/^import\s(?:[^;]*?\sfrom\s*)?"([^"]+)";$/gm), ...code.matchAll(/\bimport\("([^"]+)"\)/g)].map((m) => m[1])
+      expect(packages).toContain('drizzle-orm')
       const foreign = packages
         .filter((p) => !p.startsWith('node:') && !builtinModules.includes(p))
         .map((p) => (p.startsWith('@') ? p.split('/').slice(0, 2).join('/') : p.split('/')[0]))
