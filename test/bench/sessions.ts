@@ -92,7 +92,9 @@ export async function benchSessions(opts: { sessions: number; viewers: number })
   const controller = new AbortController()
   let connected = 0
   const readers = Array.from({ length: opts.viewers }, async () => {
-    const response = await fetch(`${sys.url}/api/sessions/${watched.id}/events?t=${watched.token}`, { signal: controller.signal })
+    const ticketed = await fetch(`${sys.url}/api/sessions/${watched.id}/events-ticket`, { method: 'POST', headers: { authorization: `Bearer ${watched.token}`, origin: sys.url } })
+    const { ticket } = (await ticketed.json()) as { ticket: string }
+    const response = await fetch(`${sys.url}/api/sessions/${watched.id}/events?ticket=${encodeURIComponent(ticket)}`, { signal: controller.signal })
     connected++
     const reader = response.body!.getReader()
     const decoder = new TextDecoder()
