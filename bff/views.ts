@@ -142,6 +142,8 @@ export interface ReceiptView {
   replaces?: string
   seller: { legalName: string; orgNumber: string; vatNumber: string; address: string }
   site: { name: string; address: string }
+  /** The site's time zone: the receipt's times are its clock. Receipts issued before it was kept have none. */
+  timeZone?: string
   charger: { id: string; connectorId: number; evseId: string }
   startedAt: string | null
   stoppedAt: string | null
@@ -180,5 +182,8 @@ export interface ReceiptRefundView {
   at: string
 }
 
-/** GET /api/receipts/:number: the document as issued, plus the refunds made since. */
-export type ReceiptAnswer = ReceiptView & { refunds: ReceiptRefundView[]; refunded: number }
+/**
+ * GET /api/receipts/:number: the document as issued, plus the refunds made since, the site's time
+ * zone, and a link to the receipt page that works for whoever holds it (printed as a QR code).
+ */
+export type ReceiptAnswer = ReceiptView & { refunds: ReceiptRefundView[]; refunded: number; timeZone: string; link: string }

@@ -47,8 +47,25 @@ export function formatDuration(totalSeconds: number): string {
   return hours > 0 ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`
 }
 
-export const formatDateTime = (iso: string, locale: UiLocale) =>
-  new Intl.DateTimeFormat(formatLocale[locale], { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso))
+/** A moment, in `timeZone` when given (a receipt shows the site's clock), else the device's. */
+export const formatDateTime = (iso: string, locale: UiLocale, timeZone?: string) =>
+  new Intl.DateTimeFormat(formatLocale[locale], { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso))
+
+/** Date and time with digits only, as a receipt prints them: "2025-06-02 02:15" (sv), "02.06.2025, 02:15" (de). */
+export const formatReceiptTime = (iso: string, locale: UiLocale, timeZone?: string) =>
+  new Intl.DateTimeFormat(formatLocale[locale], { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso))
+
+/** A span of time in words of the locale: 3725 → "1 tim 2 min 5 s" (sv), "1 hr 2 mins 5 secs" (en). */
+export function formatSpan(totalSeconds: number, locale: UiLocale): string {
+  const s = Math.max(0, Math.floor(totalSeconds))
+  const unit = (unit: 'hour' | 'minute' | 'second', n: number) =>
+    new Intl.NumberFormat(formatLocale[locale], { style: 'unit', unit, unitDisplay: 'short' }).format(n)
+  const parts: string[] = []
+  if (s >= 3600) parts.push(unit('hour', Math.floor(s / 3600)))
+  if (s >= 60) parts.push(unit('minute', Math.floor((s % 3600) / 60)))
+  if (s % 60 > 0 || parts.length === 0) parts.push(unit('second', s % 60))
+  return parts.join(' ')
+}
 
 /** The time of day only, for moments later today: "14:05". */
 export const formatTime = (iso: string, locale: UiLocale) =>

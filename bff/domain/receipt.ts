@@ -43,6 +43,8 @@ export interface ReceiptInput {
     postalCode: string
     city: string
     country: string
+    /** IANA zone of the site ('Europe/Stockholm'): the receipt's times are its clock. */
+    timezone: string
   }
   charger: { id: string; connectorId: number; evseId: string }
   startedAt: Date | null
@@ -107,6 +109,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptView {
     kind: 'simplified_invoice',
     seller: { legalName: site.legalName, orgNumber: site.orgNumber, vatNumber: site.vatNumber, address },
     site: { name: site.name, address },
+    timeZone: site.timezone,
     charger: { id: input.charger.id, connectorId: input.charger.connectorId, evseId: input.charger.evseId },
     startedAt: input.startedAt?.toISOString() ?? null,
     stoppedAt: input.stoppedAt?.toISOString() ?? null,

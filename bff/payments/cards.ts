@@ -31,6 +31,10 @@ export const cardMessages = {
   incorrect_number: 'Your card number is incorrect.',
   invalid_cvc: "Your card's security code is invalid.",
   invalid_expiry_month: "Your card's expiration month is invalid.",
+  lost_card: 'Your card was declined.',
+  stolen_card: 'Your card was declined.',
+  processing_error: 'An error occurred while processing your card. Try again in a little bit.',
+  card_velocity_exceeded: 'Your card was declined for making repeated attempts too frequently or exceeding its amount limit.',
 } as const
 
 export type CardErrorCode = keyof typeof cardMessages
@@ -41,6 +45,10 @@ const declinedTestCards: Record<string, CardErrorCode> = {
   '4000000000009995': 'insufficient_funds',
   '4000000000000069': 'expired_card',
   '4000000000000127': 'incorrect_cvc',
+  '4000000000009987': 'lost_card',
+  '4000000000009979': 'stolen_card',
+  '4000000000000119': 'processing_error',
+  '4000000000006975': 'card_velocity_exceeded',
 }
 
 /** A fixed key: the same number gets the same fingerprint across restarts, as with Stripe. */

@@ -1,52 +1,49 @@
 import PDFDocument from 'pdfkit'
-import type { ReceiptRefundView, ReceiptView } from '../views'
-import type { Charge, ChargeBasis } from '../domain/charge'
+import QRCode from 'qrcode'
+import type { ReceiptAnswer, ReceiptRefundView, ReceiptView } from '../views'
+import type { Charge } from '../domain/charge'
+import { cardBrandName } from '../domain/card-brand'
+import { formatPercent, formatPrice, formatReceiptTime, type UiLocale } from '../../web/format'
+import { lineText } from '../../web/receipt/lines'
+import { wordsFor } from './wording'
 
-const lineNames: Record<ReceiptView['lines'][number]['type'], string> = {
-  energy: 'Energi / Energy',
-  time: 'Laddtid / Charging time',
-  session: 'Startavgift / Session fee',
-  idle: 'Blockeringsavgift / Idle fee',
-}
+/** The PDF as support mails it or a driver downloads it: the receipt, the refunds since, and the link back when there is one. */
+export type ReceiptDocument = ReceiptView & { refunds?: ReceiptRefundView[] } & Partial<Pick<ReceiptAnswer, 'link' | 'timeZone'>>
 
-/** The line that takes off what the lines add up to beyond the total. */
-const notChargedNames: Record<Exclude<ChargeBasis, 'invoiced_by_owner'>, string> = {
-  card: 'Ej debiterat utöver reservationen / Not charged above your hold',
-  below_minimum: 'Under minsta kortbelopp / Under the smallest card amount',
-  nothing_used: 'Ingen energi levererad / No energy delivered',
-  free: 'Fri laddning / Free charging',
-}
-
-/** Why the total is what it is, when it is not simply what the card was charged. */
-function explanation(charge: Charge | undefined, nothingCharged: boolean, money: (minor: number) => string): string | null {
-  switch (charge?.basis) {
-    case 'below_minimum':
-      return `Inget debiterades: under minsta kortbelopp ${money(charge.minimumCharge)}; reservationen har släppts. / `
-        + `Not charged: under the smallest card amount of ${money(charge.minimumCharge)}; the hold was released.`
-    case 'nothing_used':
-      return 'Inget debiterades: ingen energi levererades; reservationen har släppts. / Nothing was charged: no energy was delivered; the hold was released.'
-    case 'invoiced_by_owner':
-      return 'Kostnaden faktureras av laddarens ägare enligt dina åtkomstvillkor; inget kort debiterades. / '
-        + "The cost is invoiced by the charger's owner under your access terms; no card was charged."
-    case 'free':
-      return 'Fri laddning: inget debiterades. / Free to use: nothing was charged.'
-    default:
-      return nothingCharged ? 'Inget debiterades / Nothing was charged.' : null
-  }
-}
+const page = { width: 595.28, height: 841.89 }
+/** One column at about the width of a till receipt, centred on A4: label left, amount right. */
+const column = { width: 340, x: (page.width - 340) / 2 }
+const amountWidth = 110
+const ink = '#111111'
+const muted = '#555555'
 
 /**
- * The receipt as an A4 PDF, bilingual Swedish/English: the seller's simplified invoice, or a full
- * invoice with the buyer when support reissued it. Refunds made since are listed under it.
+ * pdfkit's built-in Helvetica speaks WinAnsi: Swedish, Norwegian, Danish, Finnish and German
+ * letters are there, but not the minus sign or the narrow no-break space some locales format with.
  */
-export function renderReceiptPdf(r: ReceiptView & { refunds?: ReceiptRefundView[] }): Promise<Buffer> {
-  const money = (minor: number) =>
-    new Intl.NumberFormat('sv-SE', { style: 'currency', currency: r.currency }).format(minor / 100)
-  const when = (iso: string | null) =>
-    iso ? new Intl.DateTimeFormat('sv-SE', { dateStyle: 'short', timeStyle: 'medium', timeZone: 'Europe/Stockholm' }).format(new Date(iso)) : '–'
+const printable = (text: string) => text.replace(/\u2212/g, '-').replace(/[\u202f\u2009]/g, ' ').replace(/\u2011/g, '-')
 
+/**
+ * The receipt as a PDF in one language (Swedish unless asked otherwise): a Swedish simplified
+ * invoice (kvitto, förenklad faktura) with the seller, its org and VAT numbers, the number, the
+ * times on the site's clock, what was sold, VAT, the payment, and a QR code back to the receipt;
+ * or the full invoice with its buyer when support reissued it.
+ */
+export async function renderReceiptPdf(r: ReceiptDocument, language: UiLocale = 'sv'): Promise<Buffer> {
+  const t = wordsFor(language)
+  const money = (minor: number) => formatPrice(minor, r.currency, language)
+  const less = (minor: number) => `–${money(minor)}`
+  const timeZone = r.timeZone ?? 'Europe/Stockholm'
+  const when = (iso: string | null) => (iso ? formatReceiptTime(iso, language, timeZone) : '–')
   const invoice = r.kind === 'invoice'
-  const doc = new PDFDocument({ size: 'A4', margin: 56, info: { Title: `${invoice ? 'Faktura' : 'Kvitto'} ${r.number}`, Author: r.seller.legalName } })
+  const title = invoice ? t('receipt.invoiceKind') : t('receipt.title')
+
+  const doc = new PDFDocument({
+    size: 'A4',
+    margins: { top: 56, bottom: 48, left: column.x, right: column.x },
+    info: { Title: printable(`${title} ${r.number}`), Author: printable(r.seller.legalName) },
+    lang: language,
+  })
   const chunks: Buffer[] = []
   doc.on('data', (chunk: Buffer) => chunks.push(chunk))
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -54,57 +51,122 @@ export function renderReceiptPdf(r: ReceiptView & { refunds?: ReceiptRefundView[
     doc.on('error', reject)
   })
 
-  doc.font('Helvetica-Bold').fontSize(20).text(invoice ? 'Faktura / Invoice' : 'Kvitto / Receipt')
-  doc.font('Helvetica').fontSize(10).moveDown(0.3).text(`Nr ${r.number}   ·   ${when(r.issuedAt)}`)
-  if (r.replaces) doc.text(`Ersätter kvitto / Replaces receipt ${r.replaces}`)
-  doc.moveDown()
-  doc.font('Helvetica-Bold').text(r.seller.legalName)
-  doc.font('Helvetica').text(r.seller.address)
-  doc.text(`Org.nr ${r.seller.orgNumber}   ·   Momsreg.nr / VAT ${r.seller.vatNumber}`)
-  doc.moveDown()
-  if (r.buyer) {
-    doc.font('Helvetica-Bold').text(`Köpare / Buyer: ${r.buyer.name}`)
-    doc.font('Helvetica').text(r.buyer.address)
-    doc.text(`Org.nr ${r.buyer.orgNumber}`)
-    doc.moveDown()
+  const text = (value: string, o: { bold?: boolean; size?: number; color?: string; gap?: number } = {}) => {
+    doc.font(o.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(o.size ?? 10).fillColor(o.color ?? ink)
+    doc.text(printable(value), column.x, doc.y, { width: column.width })
+    if (o.gap) doc.moveDown(o.gap)
   }
-  doc.text(`Plats / Site: ${r.site.name}, ${r.site.address}`)
-  doc.text(`Laddare / Charger: ${r.charger.id}, uttag / connector ${r.charger.connectorId} (${r.charger.evseId})`)
-  doc.text(`Start: ${when(r.startedAt)}   Stopp / Stop: ${when(r.stoppedAt)}`)
-  doc.text(`Energi / Energy: ${r.energyKwh} kWh`)
-  doc.moveDown()
-
-  const table = (left: string, mid: string, right: string, bold = false) => {
+  /** A label on the left, a value on the right; the taller of the two sets the next line. */
+  const row = (label: string, value: string, o: { bold?: boolean; size?: number; color?: string } = {}) => {
     const y = doc.y
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica')
-    doc.text(left, 56, y, { width: 230 })
-    doc.text(mid, 290, y, { width: 150 })
-    doc.text(right, 440, y, { width: 99, align: 'right' })
-    doc.moveDown(0.4)
+    doc.font(o.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(o.size ?? 10).fillColor(o.color ?? ink)
+    doc.text(printable(label), column.x, y, { width: column.width - amountWidth - 8 })
+    const below = doc.y
+    doc.text(printable(value), column.x + column.width - amountWidth, y, { width: amountWidth, align: 'right' })
+    doc.y = Math.max(below, doc.y)
   }
+  const fact = (label: string, value: string) => {
+    const y = doc.y
+    doc.font('Helvetica').fontSize(9).fillColor(muted).text(printable(label), column.x, y, { width: 100 })
+    doc.font('Helvetica').fontSize(10).fillColor(ink).text(printable(value), column.x + 104, y, { width: column.width - 104 })
+    doc.moveDown(0.15)
+  }
+  const rule = (weight = 0.5) => {
+    doc.moveDown(0.4)
+    doc.moveTo(column.x, doc.y).lineTo(column.x + column.width, doc.y).lineWidth(weight).strokeColor(ink).stroke()
+    doc.moveDown(0.5)
+  }
+
+  text(title, { bold: true, size: 22 })
+  if (!invoice) text(t('receipt.kind'), { size: 11, color: muted })
+  if (r.replaces) text(t('receipt.replaces', { number: r.replaces }), { size: 10, color: muted })
+  doc.moveDown(0.8)
+
+  text(r.seller.legalName, { bold: true })
+  text(r.seller.address)
+  text(`${t('receipt.orgNumber')} ${r.seller.orgNumber}`)
+  text(`${t('receipt.vatNumber')} ${r.seller.vatNumber}`)
+  if (r.buyer) {
+    doc.moveDown(0.6)
+    text(t('receipt.buyer'), { size: 9, color: muted })
+    text(r.buyer.name, { bold: true })
+    text(r.buyer.address)
+    text(`${t('receipt.orgNumber')} ${r.buyer.orgNumber}`)
+  }
+  doc.moveDown(0.8)
+
+  fact(t('receipt.number'), r.number)
+  fact(t('receipt.issued'), when(r.issuedAt))
+  fact(t('receipt.site'), `${r.site.name}, ${r.site.address}`)
+  fact(t('receipt.charger'), `${r.charger.id} · ${t('charger.connectorName', { id: r.charger.connectorId })}`)
+  fact(t('receipt.evse'), r.charger.evseId)
+  fact(t('receipt.started'), when(r.startedAt))
+  fact(t('receipt.stopped'), when(r.stoppedAt))
+  rule()
+
   for (const line of r.lines) {
-    const unit = line.type === 'energy' ? '/kWh' : line.type === 'session' ? '' : '/min'
-    table(lineNames[line.type], `${line.description} à ${money(line.unitPrice)}${unit}`, money(line.amount))
+    const words = lineText(line, r.currency, language, t)
+    row(words.name, money(line.amount))
+    text(words.detail, { size: 9, color: muted, gap: 0.35 })
   }
   // Receipts issued before the charge was written down have none; their lines add up to the total.
   const charge = r.charge as Charge | undefined
   if (charge && charge.basis !== 'invoiced_by_owner' && charge.cost > r.total) {
-    table(notChargedNames[charge.basis], '', `-${money(charge.cost - r.total)}`)
+    row(t(`receipt.notCharged.${charge.basis}`), less(charge.cost - r.total))
   }
-  doc.moveTo(56, doc.y).lineTo(539, doc.y).stroke().moveDown(0.4)
+  rule(1)
   const grant = r.payment.method === 'grant'
-  table(grant ? 'Faktureras av ägaren / Invoiced by the owner (inkl. moms)' : 'Att betala / Total (inkl. moms)', '', money(r.total), true)
-  table(`Varav moms / VAT ${Math.round(r.vatRate * 100)} %`, '', money(r.vat))
-  table('Netto / Net', '', money(r.net))
-  doc.moveDown()
-  const why = explanation(charge, r.nothingCharged, money)
-  if (why) doc.font('Helvetica-Bold').text(why).font('Helvetica')
-  const p = r.payment
-  if (p.card) doc.text(`Kort / Card: ${p.card.brand.toUpperCase()} •••• ${p.card.last4}`)
-  if (p.method === 'card') {
-    doc.text(`Reserverat / Hold: ${money(p.holdAmount)}   Dragits / Captured: ${money(p.captured)}   Frigjort / Released: ${money(p.released)}`)
+  row(grant ? t('receipt.invoicedTotal') : t('receipt.total'), money(r.total), { bold: true, size: 13 })
+  doc.moveDown(0.2)
+  row(t('receipt.vat', { rate: formatPercent(r.vatRate, language) }), money(r.vat))
+  row(t('receipt.net'), money(r.net))
+
+  const why = explanation(r, charge, t, money)
+  if (why) {
+    doc.moveDown(0.8)
+    text(why, { bold: true, size: 10 })
   }
-  for (const refund of r.refunds ?? []) doc.text(`Återbetalt / Refunded ${when(refund.at)}: ${money(refund.amount)}`)
+  rule()
+
+  const p = r.payment
+  text(t('receipt.payment'), { bold: true, gap: 0.2 })
+  text(p.card ? t('receipt.card', { brand: cardBrandName(p.card.brand), last4: p.card.last4 }) : t(`receipt.method.${p.method}`), { gap: 0.2 })
+  if (p.method === 'card') {
+    row(t('receipt.hold'), money(p.holdAmount))
+    row(t('receipt.captured'), money(p.captured))
+    row(t('receipt.released'), money(p.released))
+  }
+  if (!charge && r.capReduction > 0) row(t('receipt.capReduction'), less(r.capReduction))
+  for (const refund of r.refunds ?? []) row(`${t('receipt.refunded')} ${when(refund.at)}`, less(refund.amount))
+
+  if (r.link) {
+    rule()
+    const top = doc.y
+    drawQr(doc, r.link, column.x - 4, top, 84)
+    doc.font('Helvetica-Bold').fontSize(10).fillColor(ink).text(printable(t('receipt.qr')), column.x + 96, top + 8, { width: column.width - 96 })
+    doc.font('Helvetica').fontSize(8).fillColor(muted).text(r.link, column.x + 96, doc.y + 2, { width: column.width - 96, link: r.link })
+    doc.y = Math.max(doc.y, top + 84)
+  }
   doc.end()
   return done
+}
+
+/** Why the total is what it is, when it is not simply what the card was charged. */
+function explanation(r: ReceiptView, charge: Charge | undefined, t: ReturnType<typeof wordsFor>, money: (minor: number) => string): string | null {
+  if (charge && charge.basis !== 'card') return t(`receipt.basis.${charge.basis}`, { minimum: money(charge.minimumCharge) })
+  return r.nothingCharged ? t('receipt.nothingCharged') : null
+}
+
+/** The QR code as vector squares: sharp at any zoom and in print. */
+function drawQr(doc: PDFKit.PDFDocument, link: string, x: number, y: number, size: number) {
+  const { modules } = QRCode.create(link, { errorCorrectionLevel: 'M' })
+  const quiet = 2
+  const cell = size / (modules.size + quiet * 2)
+  doc.save().fillColor('#000000')
+  for (let row = 0; row < modules.size; row++) {
+    for (let col = 0; col < modules.size; col++) {
+      if (modules.get(row, col)) doc.rect(x + (col + quiet) * cell, y + (row + quiet) * cell, cell, cell)
+    }
+  }
+  doc.fill().restore()
 }

@@ -33,6 +33,10 @@ const cardRefusals = new Set([
   'incorrect_number',
   'invalid_cvc',
   'invalid_expiry_month',
+  'lost_card',
+  'stolen_card',
+  'processing_error',
+  'card_velocity_exceeded',
 ])
 
 export function simulatedPaymentRoutes(payments: SimulatedPayments) {

@@ -1,13 +1,14 @@
 import { Hono } from 'hono'
-import { and, asc, eq } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { AppContext } from '../app'
 import { AppError } from '../errors'
 import { normalizeReceiptNumber } from '../domain/receipt'
-import { receipts, refunds, sessions } from '../store/schema'
+import { receipts, sessions } from '../store/schema'
 import type { AppEnv } from '../auth/viewer'
 import { tokenMatches } from '../secrets'
 import { renderReceiptPdf } from '../receipts/pdf'
-import type { ReceiptAnswer, ReceiptView } from '../views'
+import { receiptAnswer, receiptPageLink } from '../receipts/document'
+import { documentLanguage, documentLanguages } from '../receipts/wording'
 
 const noSuchReceipt = () => new AppError(404, 'receipt_not_found', 'No such receipt, or the link is incomplete.')
 
@@ -29,23 +30,19 @@ export function receiptRoutes(d: AppContext) {
     // The device's receipt token, a share link's signed token, or the signed-in driver whose session it is.
     const linkWorks = token !== undefined && (tokenMatches(token, row.tokenHash) || (await d.signer.verify('receipt-share', row.number, token)))
     if (!linkWorks && !(await ownsSession(c.get('viewer')?.userId, row.sessionId))) throw noSuchReceipt()
-    const receipt = row.content as unknown as ReceiptView
-    // The document stays as issued; refunds made since are listed beside it (amount and date only).
-    const made = await d.db
-      .select({ amount: refunds.amount, at: refunds.createdAt })
-      .from(refunds)
-      .where(and(eq(refunds.sessionId, row.sessionId), eq(refunds.status, 'succeeded')))
-      .orderBy(asc(refunds.createdAt))
-    const answer: ReceiptAnswer = {
-      ...receipt,
-      refunds: made.map((r) => ({ amount: r.amount, at: r.at.toISOString() })),
-      refunded: made.reduce((sum, r) => sum + r.amount, 0),
-    }
+    const answer = await receiptAnswer(d.db, row, await receiptPageLink(d.signer, d.publicUrl, row.number))
     if (!wantsPdf) return c.json(answer)
-    const pdf = await renderReceiptPdf(answer)
+    // Swedish unless another of the app's languages is asked for (?lang=en): what a Swedish bookkeeper files.
+    const asked = c.req.query('lang')
+    if (asked !== undefined && !documentLanguages.includes(asked as never)) {
+      throw new AppError(400, 'invalid_request', `lang must be one of ${documentLanguages.join(', ')}.`)
+    }
+    const language = documentLanguage(asked)
+    const pdf = await renderReceiptPdf(answer, language)
     return c.body(new Uint8Array(pdf), 200, {
       'content-type': 'application/pdf',
-      'content-disposition': `inline; filename="kvitto-${number}.pdf"`,
+      'content-disposition': `inline; filename="${answer.kind === 'invoice' ? 'faktura' : 'kvitto'}-${number}.pdf"`,
+      'content-language': language,
     })
   })
 }

@@ -11,6 +11,7 @@ import { AppError } from '../errors'
 import { sites } from '../store/schema'
 import { audit } from '../support/audit'
 import { loadCaseFile } from '../support/case-file'
+import { receiptPageLink } from '../receipts/document'
 import { SupportDesk } from '../support/desk'
 import { searchCriteria, searchSessions, sessionIdByReceipt } from '../support/lookup'
 import { reconciliationReport } from '../support/reconcile'
@@ -47,7 +48,10 @@ function idempotencyKeyOf(c: Context): string | undefined {
 
 export function supportRoutes(d: AppContext) {
   const clock = d.sessions.clock
-  const desk = new SupportDesk({ db: d.db, sessions: d.sessions, payments: d.payments, mailer: d.mailer, live: d.live, logger: d.logger, clock })
+  const desk = new SupportDesk({
+    db: d.db, sessions: d.sessions, payments: d.payments, mailer: d.mailer, live: d.live, logger: d.logger, clock,
+    receiptLink: (number) => receiptPageLink(d.signer, d.publicUrl, number),
+  })
   const actor = (c: Context<AppEnv>) => c.get('viewer')!.userId
 
   /** Reading a case file is itself logged: support sees card and driver details. */

@@ -4,7 +4,7 @@
  * keys, and a refund can never exceed what was captured, also when two arrive at once: the
  * session row is locked while the refund is checked and recorded.
  */
-import { and, asc, desc, eq, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, ne, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
 import { intents, receipts, refunds, sessionEvents, sessions } from '../store/schema'
@@ -17,7 +17,7 @@ import { isFinal, supportActions } from '../domain/session'
 import { newToken } from '../secrets'
 import { issueInvoice, type InvoiceBuyer } from '../receipts/issue'
 import { renderReceiptPdf } from '../receipts/pdf'
-import type { ReceiptView } from '../views'
+import { receiptAnswer } from '../receipts/document'
 import { audit } from './audit'
 
 type RefundRow = typeof refunds.$inferSelect
@@ -30,6 +30,8 @@ export interface DeskDeps {
   live: LiveBus
   logger: Logger
   clock: () => Date
+  /** The receipt page's share link, printed on a mailed PDF as a QR code. */
+  receiptLink?: (number: string) => Promise<string>
 }
 
 export interface RefundOutcome {
@@ -198,14 +200,9 @@ export class SupportDesk {
   async resendReceipt(actorId: string | null, sessionId: string, reason: string, email: string): Promise<{ number: string }> {
     const [latest] = await this.d.db.select().from(receipts).where(eq(receipts.sessionId, sessionId)).orderBy(desc(receipts.issuedAt), desc(receipts.sequence)).limit(1)
     if (!latest) throw new AppError(409, 'no_receipt', 'This session has no receipt yet.')
-    const document = latest.content as unknown as ReceiptView
-    const made = await this.d.db
-      .select({ amount: refunds.amount, at: refunds.createdAt })
-      .from(refunds)
-      .where(and(eq(refunds.sessionId, sessionId), eq(refunds.status, 'succeeded')))
-      .orderBy(asc(refunds.createdAt))
-    const refundsMade = made.map((r) => ({ amount: r.amount, at: r.at.toISOString() }))
-    const pdf = await renderReceiptPdf({ ...document, refunds: refundsMade })
+    const document = await receiptAnswer(this.d.db, latest, (await this.d.receiptLink?.(latest.number)) ?? '')
+    const refundsMade = document.refunds
+    const pdf = await renderReceiptPdf(document)
     const title = document.kind === 'invoice' ? 'Faktura / Invoice' : 'Kvitto / Receipt'
     await this.d.mailer.send({
       to: email,

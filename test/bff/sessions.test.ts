@@ -95,6 +95,16 @@ describe('a paid session, end to end over HTTP and OCPP', () => {
     const pdf = await fetch(sys.url + receiptPath.replace('?', '.pdf?'))
     expect(pdf.headers.get('content-type')).toBe('application/pdf')
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-')
+    expect(pdf.headers.get('content-language')).toBe('sv') // Swedish unless asked otherwise
+    const english = await fetch(sys.url + receiptPath.replace('?', '.pdf?') + '&lang=en')
+    expect(english.headers.get('content-language')).toBe('en')
+    expect((await http(sys.url, 'GET', receiptPath.replace('?', '.pdf?') + '&lang=xx')).status).toBe(400)
+    // The site's clock for the times, and a link back to the receipt page that opens it for whoever holds it.
+    expect(receipt.body.timeZone).toBe('Europe/Stockholm')
+    const link = new URL(receipt.body.link)
+    expect(link.pathname).toBe('/r/5591234567-000001')
+    const shared = await http(sys.url, 'GET', `/api/receipts/5591234567-000001?t=${link.searchParams.get('t')}`)
+    expect(shared.body.number).toBe('5591234567-000001')
 
     const noToken = await http(sys.url, 'GET', `/api/receipts/${done.receipt.number}`)
     expect(noToken.status).toBe(404)

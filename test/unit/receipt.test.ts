@@ -128,7 +128,7 @@ describe('buildReceipt', () => {
       sessionId: 'ses_1',
       site: {
         name: 'Demo Garage', legalName: 'Laddpunkt Demo AB', orgNumber: '559123-4567', vatNumber: 'SE559123456701',
-        street: 'Sveavägen 44', postalCode: '111 34', city: 'Stockholm', country: 'SE',
+        street: 'Sveavägen 44', postalCode: '111 34', city: 'Stockholm', country: 'SE', timezone: 'Europe/Stockholm',
       },
       charger: { id: 'DEMO-1', connectorId: 2, evseId: 'SE*LDP*EDEMO1*2' },
       startedAt: new Date('2025-06-01T23:10:00Z'),
@@ -155,6 +155,7 @@ describe('buildReceipt', () => {
         address: 'Sveavägen 44, 111 34 Stockholm',
       },
       site: { name: 'Demo Garage', address: 'Sveavägen 44, 111 34 Stockholm' },
+      timeZone: 'Europe/Stockholm',
       charger: { id: 'DEMO-1', connectorId: 2, evseId: 'SE*LDP*EDEMO1*2' },
       startedAt: '2025-06-01T23:10:00.000Z',
       stoppedAt: '2025-06-02T00:10:00.000Z',
@@ -353,7 +354,7 @@ describe('receipt PDF', () => {
       sessionId: 'ses_1',
       site: {
         name: 'Demo Garage', legalName: 'Laddpunkt Demo AB', orgNumber: '559123-4567', vatNumber: 'SE559123456701',
-        street: 'Sveavägen 44', postalCode: '111 34', city: 'Stockholm', country: 'SE',
+        street: 'Sveavägen 44', postalCode: '111 34', city: 'Stockholm', country: 'SE', timezone: 'Europe/Stockholm',
       },
       charger: { id: 'DEMO-1', connectorId: 2, evseId: 'SE*LDP*EDEMO1*2' },
       startedAt: new Date('2025-06-01T23:10:00Z'),
@@ -374,32 +375,65 @@ describe('receipt PDF', () => {
   // pdfText turns the no-break space Swedish money has into a plain one
   const kr = (text: string) => `${text} kr`
 
-  it('keeps the line’s real amount under the minimum, takes it off and says why', async () => {
+  /** The minus of an amount taken off is an en dash (WinAnsi has no minus sign), whichever way it decodes. */
+  const less = (amount: string) => new RegExp(`[–\u0096]${amount}`)
+  const link = 'https://laddpunkt.example/r/5591234567-000042?t=share-token'
+
+  it('keeps the line’s real amount under the minimum, takes it off and says why, in Swedish', async () => {
     const text = pdfText(await renderReceiptPdf(receiptOf('card', 418, 0)))
-    expect(text).toContain(`Energy 0.418 kWh à ${kr('4,95')}/kWh ${kr('2,07')}`)
-    expect(text).toContain(`Under minsta kortbelopp / Under the smallest card amount -${kr('2,07')}`)
-    expect(text).toContain(`Att betala / Total (inkl. moms) ${kr('0,00')}`)
-    expect(text).toContain(`Not charged: under the smallest card amount of ${kr('3,00')}; the hold was released.`)
-    expect(text).toContain(`Dragits / Captured: ${kr('0,00')}`)
+    expect(text).toContain(`Kvitto Förenklad faktura Laddpunkt Demo AB`)
+    expect(text).toContain(`Energi ${kr('2,07')} 0,418 kWh × ${kr('4,95')}/kWh`)
+    expect(text).toMatch(new RegExp(`Under minsta kortbelopp ${less(kr('2,07')).source}`))
+    expect(text).toContain(`Totalt inkl. moms ${kr('0,00')}`)
+    expect(text).toContain(`Inte debiterat: under minsta kortbelopp ${kr('3,00')}; reservationen har släppts.`)
+    expect(text).toContain(`Debiterat ${kr('0,00')}`)
+    expect(text).not.toMatch(/\bEnergy\b|\bTotal\b|Not charged| \/ /)
   })
 
   it('says a grant’s cost is invoiced by the owner and never that a card was charged', async () => {
     const text = pdfText(await renderReceiptPdf(receiptOf('grant', 242, 0)))
-    expect(text).toContain(`Faktureras av ägaren / Invoiced by the owner (inkl. moms) ${kr('1,20')}`)
-    expect(text).toContain("The cost is invoiced by the charger's owner under your access terms; no card was charged.")
-    expect(text).not.toMatch(/Debiterat|Dragits|Captured|Att betala/)
+    expect(text).toContain(`Faktureras av ägaren inkl. moms ${kr('1,20')}`)
+    expect(text).toContain('Kostnaden faktureras av laddarens ägare enligt dina åtkomstvillkor; inget kort debiterades.')
+    expect(text).toContain('Tillgång från laddarens ägare')
+    expect(text).not.toMatch(/Debiterat|Reserverat|Totalt inkl/)
   })
 
-  it('totals what the card was charged, with no explanation needed', async () => {
+  it('totals what the card was charged, names the card, and prints times on the site’s clock', async () => {
     const text = pdfText(await renderReceiptPdf(receiptOf('card', 12_345, 6111)))
-    expect(text).toContain(`Att betala / Total (inkl. moms) ${kr('61,11')}`)
-    expect(text).toContain(`Dragits / Captured: ${kr('61,11')}`)
-    expect(text).not.toMatch(/Inget debiterades|not charged|Not charged/)
+    expect(text).toContain(`Totalt inkl. moms ${kr('61,11')} Moms 25 % ${kr('12,22')} Belopp exkl. moms ${kr('48,89')}`)
+    expect(text).toContain(`Visa ···· 4242 Reserverat ${kr('300,00')} Debiterat ${kr('61,11')} Släppt reservation ${kr('238,89')}`)
+    // 23:10 and 00:10 UTC are 01:10 and 02:10 in Stockholm in June; issued 00:15 UTC
+    expect(text).toContain('Kvittonummer 5591234567-000042 Utfärdat 2025-06-02 02:15')
+    expect(text).toContain('Start 2025-06-02 01:10 Slut 2025-06-02 02:10')
+    expect(text).toContain('Org.nr 559123-4567 Momsreg.nr SE559123456701')
+    expect(text).not.toMatch(/Inte debiterat|Ingenting debiterades|visa/)
   })
 
   it('says an open charger was free', async () => {
     const text = pdfText(await renderReceiptPdf(receiptOf('open', 12_345, 0)))
-    expect(text).toContain(`Fri laddning / Free charging -${kr('61,11')}`)
-    expect(text).toContain('Free to use: nothing was charged.')
+    expect(text).toMatch(new RegExp(`Fri laddning ${less(kr('61,11')).source}`))
+    expect(text).toContain('Laddaren är gratis att använda: ingenting debiterades.')
+  })
+
+  it('speaks the driver’s language when asked, with no Swedish beside it', async () => {
+    const text = pdfText(await renderReceiptPdf({ ...receiptOf('card', 12_345, 6111), refunds: [{ amount: 1000, at: '2025-06-03T09:00:00Z' }] }, 'en'))
+    expect(text).toContain('Receipt Simplified invoice')
+    expect(text).toContain('Energy SEK 61.11 12.345 kWh × SEK 4.95/kWh')
+    expect(text).toContain('Total incl. VAT SEK 61.11 VAT 25% SEK 12.22 Net amount SEK 48.89')
+    expect(text).toMatch(/Refunded 03\/06\/2025, 11:00 [–\u0096]SEK 10.00/)
+    expect(text).not.toMatch(/Kvitto|Energi|moms|Debiterat/)
+    const german = pdfText(await renderReceiptPdf(receiptOf('card', 12_345, 6111), 'de'))
+    expect(german).toContain('Energie 61,11 SEK 12,345 kWh × 4,95 SEK/kWh')
+  })
+
+  it('prints a QR code and the link back to the receipt', async () => {
+    const pdf = await renderReceiptPdf({ ...receiptOf('card', 12_345, 6111), link })
+    expect(pdfText(pdf)).toContain(`Skanna för att öppna kvittot ${link}`)
+    const squares = [...pdf.toString('latin1').matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)]
+      .map((m) => { try { return inflateSync(Buffer.from(m[1], 'latin1')).toString('latin1') } catch { return '' } })
+      .join('').match(/ re\n/g)?.length ?? 0
+    expect(squares).toBeGreaterThan(200) // a 33×33 or larger code is hundreds of dark modules
+    const without = await renderReceiptPdf(receiptOf('card', 12_345, 6111))
+    expect(pdfText(without)).not.toContain('Skanna')
   })
 })

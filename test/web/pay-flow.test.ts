@@ -50,8 +50,9 @@ async function payWith(wrapper: VueWrapper, number: string) {
   await flushPromises()
 }
 
+/** POSTs that create, hold or move money (the live page's ticket for its event stream is none of them). */
 const moneyCalls = (calls: RecordedCall[]) =>
-  calls.filter((c) => c.method === 'POST').map((c) => `${c.method} ${c.path}`)
+  calls.filter((c) => c.method === 'POST' && !c.path.endsWith('/events-ticket')).map((c) => `${c.method} ${c.path}`)
 
 describe('pay page', () => {
   it('shows the test card hint and card fields with autocomplete for cards', async () => {
@@ -62,6 +63,29 @@ describe('pay page', () => {
     expect(wrapper.find('#card-expiry').attributes('autocomplete')).toBe('cc-exp')
     expect(wrapper.find('#card-cvc').attributes('autocomplete')).toBe('cc-csc')
     expect(wrapper.find('label[for=card-number]').text()).toBe('Card number')
+  })
+
+  it('puts the slash into the expiry as it is typed on a numeric keypad, and pays with "1229"', async () => {
+    const { calls } = bff(() => json({ status: 'requires_capture' }))
+    const { wrapper } = await mountAt('/c/DEMO-1/pay?connector=1')
+    const expiry = wrapper.find('#card-expiry')
+    expect(expiry.attributes()).toMatchObject({ inputmode: 'numeric', placeholder: 'MM/YY' })
+    const typed: string[] = []
+    for (const value of ['1', '12', '12/2', '12/29']) {
+      // What the field holds after each key: the browser's value, then our formatting of it.
+      ;(expiry.element as HTMLInputElement).value = value
+      await expiry.trigger('input')
+      typed.push((expiry.element as HTMLInputElement).value)
+    }
+    expect(typed).toEqual(['1', '12/', '12/2', '12/29'])
+    await expiry.setValue('1229')
+    expect((expiry.element as HTMLInputElement).value).toBe('12/29')
+    await wrapper.find('#card-number').setValue('4242 4242 4242 4242')
+    await wrapper.find('#card-cvc').setValue('123')
+    await wrapper.find('form.card-form').trigger('submit')
+    await flushPromises()
+    const confirm = calls.find((c) => c.path === '/api/payments/simulated/confirm')
+    expect(confirm?.body).toMatchObject({ card: { expMonth: 12, expYear: 2029 } })
   })
 
   it('creates the session, remembers it on the device, confirms the card, authorizes, then opens the live page', async () => {
@@ -134,6 +158,29 @@ describe('pay page', () => {
       'POST /api/sessions/ses_1/authorize',
     ])
     await arrivedAt(router, '/s/ses_1')
+  })
+
+  it('says why a card was refused in the driver’s language, by its code, never with the provider’s English', async () => {
+    bff(() => apiError(402, 'insufficient_funds', 'Your card has insufficient funds.'))
+    const { wrapper } = await mountAt('/c/DEMO-1/pay?connector=1', 'sv')
+    await payWith(wrapper, '4000 0000 0000 9995')
+    const error = wrapper.find('[data-test=pay-error]')
+    expect(error.find('strong').text()).toBe('Kortet godkändes inte')
+    expect(error.find('[data-test=decline-reason]').text()).toBe('Det finns inte tillräckligt med pengar på kortet.')
+    expect(error.text()).not.toMatch(/Your card|insufficient/)
+  })
+
+  it.each([
+    ['lost_card', 'Ihre Karte wurde abgelehnt.'],
+    ['do_not_honor', 'Ihre Bank hat die Zahlung abgelehnt. Wenden Sie sich an Ihre Bank oder verwenden Sie eine andere Karte.'],
+    ['authentication_required', 'Ihre Bank möchte, dass Sie die Zahlung bestätigen. Versuchen Sie es erneut und bestätigen Sie, wenn Ihre Bank danach fragt.'],
+    ['some_future_code', 'Ihre Karte wurde abgelehnt.'],
+  ])('maps %s to its German words', async (code, words) => {
+    bff(() => apiError(402, code, 'The provider says something in English.'))
+    const { wrapper } = await mountAt('/c/DEMO-1/pay?connector=1', 'de')
+    await payWith(wrapper, '4000 0000 0000 0002')
+    expect(wrapper.find('[data-test=decline-reason]').text()).toBe(words)
+    expect(wrapper.find('[data-test=pay-error]').text()).not.toContain('English')
   })
 
   it('cancels a declined attempt, which releases the hold', async () => {

@@ -49,18 +49,64 @@ describe('receipt page', () => {
     const { wrapper } = await mountAt('/r/LP-2026-000123?t=rt_abc')
     expect(calls[0].path).toBe('/api/receipts/LP-2026-000123?t=rt_abc')
     const body = plain(wrapper.text())
-    for (const expected of ['Laddpunkt Demo AB', '559123-4567', 'SE559123456701', 'SE*LDP*EDEMO1*1', 'visa ending 4242']) {
+    for (const expected of ['Laddpunkt Demo AB', '559123-4567', 'SE559123456701', 'SE*LDP*EDEMO1*1']) {
       expect(body).toContain(expected)
     }
+    expect(wrapper.find('[data-test=card]').text()).toBe('Visa ···· 4242')
     expect(wrapper.find('[data-test=energy]').text()).toBe('10.000 kWh')
     expect(plain(wrapper.find('[data-line=energy] [data-test=line-detail]').text())).toBe('10.000 kWh × SEK 4.95/kWh')
     expect(plain(wrapper.find('[data-line=energy] [data-test=line-amount]').text())).toBe('SEK 49.50')
     expect(plain(wrapper.find('[data-test=total]').text())).toBe('SEK 49.50')
     expect(plain(wrapper.find('[data-test=vat]').text())).toBe('SEK 9.90')
     expect(plain(wrapper.find('[data-test=released]').text())).toBe('SEK 250.50')
-    expect(body).toContain('Electricity')
-    expect(wrapper.find('a[download]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc')
+    // Line names come from the app's words by type, never from the BFF's description.
+    expect(plain(wrapper.find('[data-line=energy] .line-name').text())).toBe('Energy')
+    expect(body).not.toContain('Electricity')
+    expect(wrapper.find('[data-test=pdf]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc&lang=en')
+    expect(wrapper.find('[data-test=pdf-sv]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc&lang=sv')
     expect(wrapper.find('[data-test=charge-explanation]').exists()).toBe(false)
+  })
+
+  it('reads as a Swedish receipt: wording, comma decimals, the site’s clock, the card’s brand, and a QR link back', async () => {
+    const link = 'https://laddpunkt.example/r/LP-2026-000123?t=share'
+    stubFetch(() =>
+      json({
+        ...receipt({
+          timeZone: 'Europe/Stockholm',
+          lines: [
+            { type: 'energy', description: 'Energy 0.418 kWh', quantity: 418, unit: 'Wh', unitPrice: 495, amount: 207 },
+            { type: 'session', description: 'Session fee', quantity: 1, unit: 'session', unitPrice: 500, amount: 500 },
+            { type: 'idle', description: 'Idle fee 12 min 30 s', quantity: 750, unit: 'second', unitPrice: 100, amount: 1250 },
+          ],
+          total: 1957, vat: 391, net: 1566,
+          payment: { method: 'card', card: { brand: 'mastercard', last4: '4444' }, holdAmount: 30_000, captured: 1957, released: 28_043, refunded: 0 },
+          charge: { amount: 1957, basis: 'card', cost: 1957, minimumCharge: 300 },
+        }),
+        refunds: [], refunded: 0, link,
+      }),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000123?t=rt_abc', 'sv')
+    await vi.waitFor(() => expect(wrapper.find('[data-test=receipt-link] img').exists()).toBe(true))
+    expect(wrapper.find('[data-test=receipt-title]').text()).toBe('Kvitto')
+    expect(wrapper.find('[data-test=receipt-kind]').text()).toBe('Förenklad faktura')
+    const rows = wrapper.findAll('tbody tr').map((row) => [plain(row.find('.line-name').text()), plain(row.find('[data-test=line-detail]').text()), plain(row.find('[data-test=line-amount]').text())])
+    expect(rows).toEqual([
+      ['Energi', '0,418 kWh × 4,95 kr/kWh', '2,07 kr'],
+      ['Startavgift', '5,00 kr per laddning', '5,00 kr'],
+      ['Parkeringsavgift', '12 min 30 s × 1,00 kr/min', '12,50 kr'],
+    ])
+    expect(wrapper.find('[data-test=card]').text()).toBe('Mastercard ···· 4444')
+    // 10:00–10:30 UTC in January is 11:00–11:30 in Stockholm, whatever the device's zone
+    const facts = plain(wrapper.find('.receipt-facts').text())
+    expect(facts).toContain('Start2026-01-10 11:00')
+    expect(facts).toContain('Slut2026-01-10 11:30')
+    expect(facts).toContain('LaddareDEMO-1 · Uttag 1')
+    expect(plain(wrapper.find('[data-test=vat]').text())).toBe('3,91 kr')
+    expect(wrapper.find('[data-test=receipt-link-url]').attributes('href')).toBe(link)
+    expect(wrapper.find('[data-test=receipt-link] img').attributes('src')).toMatch(/^data:image\/png;base64,/)
+    expect(wrapper.find('[data-test=pdf]').attributes('href')).toBe('/api/receipts/LP-2026-000123.pdf?t=rt_abc&lang=sv')
+    expect(wrapper.find('[data-test=pdf-sv]').exists()).toBe(false)
+    expect(wrapper.text()).not.toMatch(/Energy|Idle fee|Session fee|visa/)
   })
 
   it('says when nothing was charged', async () => {

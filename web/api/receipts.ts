@@ -8,8 +8,9 @@ const receipt = (number: string, token: string) => ({ param: { number: encodeURI
 export const fetchReceipt = (number: string, token: string) =>
   call(api.receipts[':number'].$get(receipt(number, token))) as Promise<ReceiptAnswer>
 
-export const receiptPdfUrl = (number: string, token: string) =>
-  `/api/receipts/${encodeURIComponent(number)}.pdf?t=${encodeURIComponent(token)}`
+/** The PDF, in Swedish unless another of the app's languages is named. */
+export const receiptPdfUrl = (number: string, token: string, lang?: string) =>
+  `/api/receipts/${encodeURIComponent(number)}.pdf?t=${encodeURIComponent(token)}${lang ? `&lang=${lang}` : ''}`
 
 /** Splits a session's `receipt.url` (`…/api/receipts/NUMBER?t=TOKEN`) into the page route's parts. */
 export function receiptRoute(url: string): { number: string; token: string } {
