@@ -10,8 +10,9 @@ import { createApp, type Limits } from './app'
 import type { TrustProxy } from './http/client-address'
 import type { Store } from './store/db'
 import { LiveBus } from './live'
-import { OcppCentralSystem } from './charging/ocpp'
+import { OcppCentralSystem } from './charging/ocpp/central-system'
 import type { ChargerGateway, ChargerListener } from './charging/gateway'
+import { GatewayRouter } from './charging/router'
 import type { PaymentProvider } from './payments/provider'
 import { SimulatedPayments } from './payments/simulated'
 import { Sessions } from './sessions/service'
@@ -67,18 +68,12 @@ export interface System {
 export async function startSystem(o: SystemOptions): Promise<System> {
   const live = new LiveBus()
   const meterIntervalSeconds = o.meterIntervalSeconds ?? 10
-  let central: OcppCentralSystem | undefined
-  // Sessions and the central system need each other: the gateway reaches the central system late.
-  const gateway: ChargerGateway = {
-    remoteStart: (id, request) => central!.remoteStart(id, request),
-    remoteStop: (id, transactionId) => central!.remoteStop(id, transactionId),
-    askStatus: (id) => central!.askStatus(id),
-    isOnline: (id) => central?.isOnline(id) ?? false,
-  }
+  // Sessions and the gateways need each other: the router reaches the adapters once they exist.
+  const gateways: Record<string, ChargerGateway> = {}
   const sessions = new Sessions({
     db: o.store.db,
     payments: o.payments,
-    chargers: gateway,
+    chargers: new GatewayRouter(o.store.db, gateways),
     live,
     logger: o.logger,
     clock: o.clock,
@@ -89,10 +84,10 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   })
   const chargerChanged = (chargerId: string) => live.publish(`charger:${chargerId}`, chargerId)
   const listener: ChargerListener = {
-    authorize: (e) => sessions.authorizeIdTag(e),
-    transactionStarted: (tx) => sessions.transactionStarted(tx),
-    meterValues: (tx, sample) => sessions.meterValues(tx, sample),
-    transactionStopped: (tx) => sessions.transactionStopped(tx),
+    authorize: (e) => sessions.authorizeToken(e),
+    chargingStarted: (e) => sessions.chargingStarted(e),
+    meterReading: (e) => sessions.meterReading(e),
+    chargingStopped: (e) => sessions.chargingStopped(e),
     connectorStatus: async (e) => {
       chargerChanged(e.chargerId)
       await sessions.connectorStatus(e)
@@ -102,7 +97,8 @@ export async function startSystem(o: SystemOptions): Promise<System> {
       await sessions.chargerConnection(e)
     },
   }
-  central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
+  const central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
+  gateways.ocpp = central
 
   // Listen first (requests wait for the app), so the public URL can default to the real port.
   let app: ReturnType<typeof createApp> | undefined

@@ -4,8 +4,8 @@
  * truth for energy; times go through the session's billing clock.
  */
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
-import { chargers, connectors, grants, rfidTags, sessionEvents, sessions, tariffs } from '../store/schema'
-import type { IdTagStatus, MeterSample, TransactionEvent } from '../charging/gateway'
+import { chargers, connectors, grants, meterSamples, rfidTags, sessionEvents, sessions, tariffs } from '../store/schema'
+import type { AuthorizeResult, ChargingStarted, ChargingStopped, MeterReading } from '../charging/gateway'
 import { billingStart, billingStop } from '../domain/billing-clock'
 import { intervalWorth, reachesHoldLimit, type Tariff } from '../domain/tariff'
 import { grantComponents } from '../domain/grant'
@@ -18,21 +18,6 @@ import type { IntentWorker } from './intents'
 import type { Settlement } from './settlement'
 
 const liveStates = ['starting', 'charging', 'stopping', 'settling'] as const
-
-/** Why a charger ended a transaction, in the driver's words (OCPP 1.6 Reason). */
-const stopReasons: Record<string, string> = {
-  EVDisconnected: 'unplugged',
-  Local: 'charger',
-  Remote: 'remote',
-  PowerLoss: 'power_loss',
-  Reboot: 'charger_reboot',
-  HardReset: 'charger_reboot',
-  SoftReset: 'charger_reboot',
-  EmergencyStop: 'emergency_stop',
-  DeAuthorized: 'deauthorized',
-  UnlockCommand: 'remote',
-  Other: 'charger',
-}
 
 /** No session is judged on less than this much time: meters and clocks are too rough for more. */
 const plausibilityFloorSeconds = 3 * 24 * 3600
@@ -53,10 +38,10 @@ export class ChargerEvents {
     private readonly settlement: Settlement,
   ) {}
 
-  async authorizeIdTag(e: { chargerId: string; idTag: string }): Promise<IdTagStatus> {
-    const [session] = await this.core.db.select().from(sessions).where(eq(sessions.idTag, e.idTag))
-    if (session) return session.chargerId === e.chargerId && (liveStates as readonly string[]).includes(session.state) ? 'Accepted' : 'Invalid'
-    return (await this.rfidDecision(e.chargerId, e.idTag)).status
+  async authorize(e: { chargerId: string; token: string }): Promise<AuthorizeResult> {
+    const [session] = await this.core.db.select().from(sessions).where(eq(sessions.idTag, e.token))
+    if (session) return session.chargerId === e.chargerId && (liveStates as readonly string[]).includes(session.state) ? 'accepted' : 'invalid'
+    return (await this.rfidDecision(e.chargerId, e.token)).status
   }
 
   /**
@@ -65,14 +50,14 @@ export class ChargerEvents {
    */
   private async rfidDecision(chargerId: string, idTag: string) {
     const { db, clock } = this.core
-    const refused = (status: IdTagStatus) => ({ status, userId: null, grant: null })
+    const refused = (status: AuthorizeResult) => ({ status, userId: null, grant: null })
     const [tag] = await db.select().from(rfidTags).where(eq(rfidTags.idTag, idTag.toUpperCase()))
-    if (!tag) return refused('Invalid')
+    if (!tag) return refused('invalid')
     const [charger] = await db.select({ siteId: chargers.siteId }).from(chargers).where(eq(chargers.id, chargerId))
-    if (!charger) return refused('Invalid')
+    if (!charger) return refused('invalid')
     const decision = await decideStart(db, { userId: tag.userId, siteId: charger.siteId, chargerId, now: clock() })
-    if (decision.ok) return { status: 'Accepted' as IdTagStatus, userId: tag.userId, grant: decision.grant }
-    return refused(decision.code === 'grant_revoked' || decision.code === 'grant_expired' ? 'Blocked' : 'Invalid')
+    if (decision.ok) return { status: 'accepted' as AuthorizeResult, userId: tag.userId, grant: decision.grant }
+    return refused(decision.code === 'grant_revoked' || decision.code === 'grant_expired' ? 'blocked' : 'invalid')
   }
 
   /**
@@ -80,10 +65,10 @@ export class ChargerEvents {
    * bound to it from the start. Its idTag column is longer than any idTag (CiString20) a charger can
    * send, so no charger can ever present it; the tag itself stays in the transaction.
    */
-  private async startFromRfid(tx: TransactionEvent): Promise<void> {
+  private async startFromRfid(tx: ChargingStarted): Promise<string | null> {
     const { db } = this.core
-    const decision = await this.rfidDecision(tx.chargerId, tx.idTag)
-    if (decision.status !== 'Accepted' || !decision.grant) return
+    const decision = await this.rfidDecision(tx.chargerId, tx.token)
+    if (decision.status !== 'accepted' || !decision.grant) return null
     const grant = decision.grant
     const [place] = await db
       .select({ siteId: chargers.siteId, tariff: tariffs })
@@ -104,13 +89,12 @@ export class ChargerEvents {
         connectorId: tx.connectorId,
         siteId: place.siteId,
         method: 'grant',
-        idTag: `rfid-transaction-no-${tx.transactionId}:${tx.idTag.toUpperCase()}`,
+        idTag: `rfid-${tx.chargerId}-${tx.connectorId}-${tx.startedAt.getTime()}-${tx.receivedAt.getTime()}:${tx.token.toUpperCase()}`,
         tariff,
         currency: tariff.currency,
         holdAmount: 0,
         stopTokenHash: hashToken(stopToken),
         receiptTokenHash: hashToken(receiptTokenFor(stopToken)),
-        transactionId: tx.transactionId,
         startedAt: start.startedAt,
         chargerStartedAt: tx.startedAt,
         clockSkewMs: start.chargerClock ? 0 : start.skewMs,
@@ -121,45 +105,48 @@ export class ChargerEvents {
       })
       .onConflictDoNothing()
       .returning()
-    if (!created) return
+    if (!created) return null
     await db.insert(sessionEvents).values([
       { sessionId: id, at: now, kind: 'created', data: { method: 'grant', rfid: true, grantId: grant.id, tariff } },
-      { sessionId: id, at: now, kind: 'transaction_started', data: { transactionId: tx.transactionId, meterStartWh: tx.meterStartWh, chargerClockMs: start.skewMs } },
+      { sessionId: id, at: now, kind: 'charging_started', data: { chargerStartedAt: tx.startedAt, skewMs: start.skewMs, chargerClock: start.chargerClock } },
     ])
     this.core.publish(id)
+    return id
   }
 
-  async transactionStarted(tx: TransactionEvent): Promise<void> {
-    const [found] = await this.core.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.idTag, tx.idTag))
-    if (!found) return this.startFromRfid(tx)
+  /** Charging began: the session it belongs to moves to charging, on its billing clock. */
+  async chargingStarted(tx: ChargingStarted): Promise<string | null> {
+    const [found] = tx.sessionId
+      ? await this.core.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.id, tx.sessionId))
+      : await this.core.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.idTag, tx.token))
+    if (!found) return tx.sessionId ? null : this.startFromRfid(tx)
     const tolerance = this.core.settings.clockToleranceMs
-    await this.core.change(found.id, (s) => {
-      if (s.transactionId !== null) {
-        if (s.transactionId === tx.transactionId) return null
-        return { patch: {}, log: [{ kind: 'second_transaction_ignored', data: { transactionId: tx.transactionId, bound: s.transactionId } }] }
-      }
-      if (s.state !== 'starting' && s.state !== 'stopping') return null
+    const session = await this.core.change(found.id, (s) => {
+      if (s.startedAt !== null || (s.state !== 'starting' && s.state !== 'stopping')) return null
       const start = billingStart({ chargerAt: tx.startedAt, receivedAt: tx.receivedAt, createdAt: s.createdAt, toleranceMs: tolerance })
-      const patch = { transactionId: tx.transactionId, startedAt: start.startedAt, chargerStartedAt: tx.startedAt, clockSkewMs: start.chargerClock ? 0 : start.skewMs }
-      const log = [{ kind: 'transaction_started', data: { transactionId: tx.transactionId, meterStartWh: tx.meterStartWh, skewMs: start.skewMs, chargerClock: start.chargerClock } }]
+      const patch = { startedAt: start.startedAt, chargerStartedAt: tx.startedAt, clockSkewMs: start.chargerClock ? 0 : start.skewMs }
+      const log = [{ kind: 'charging_started', data: { chargerStartedAt: tx.startedAt, skewMs: start.skewMs, chargerClock: start.chargerClock } }]
       // Stopped before the charger reported the start: bind, then stop it for real.
-      if (s.state === 'stopping') return { patch, log, intents: [{ action: 'remote_stop' }] }
+      if (s.state === 'stopping') return { patch, log, intents: [{ action: 'remote_stop', keySuffix: 'after_start' }] }
       return { event: 'transaction_started', patch, log }
     })
     await this.worker.runPending(found.id)
+    const taken = session.chargerId === tx.chargerId && (session.startedAt !== null || session.state === 'settling' || session.state === 'completed')
+    return taken ? session.id : null
   }
 
-  async meterValues(tx: TransactionEvent, sample: MeterSample): Promise<void> {
+  async meterReading(r: MeterReading): Promise<void> {
     const { db, clock, settings } = this.core
-    const [session] = await db.select().from(sessions).where(eq(sessions.transactionId, tx.transactionId))
+    const [session] = await db.select().from(sessions).where(eq(sessions.id, r.sessionId))
     if (!session || (session.state !== 'charging' && session.state !== 'stopping')) return
-    const energyWh = sample.energyWh !== null ? Math.max(0, sample.energyWh - tx.meterStartWh) : session.energyWh
-    const powerW = sample.powerW ?? session.powerW
+    const energyWh = r.energyWh ?? session.energyWh
+    const powerW = r.powerW ?? session.powerW
     const cost = this.settlement.costNow({ ...session, energyWh })
     await db
       .update(sessions)
       .set({ energyWh, powerW, costTotal: cost.total, updatedAt: clock(), version: sql`${sessions.version} + 1` })
       .where(and(eq(sessions.id, session.id), inArray(sessions.state, ['charging', 'stopping'])))
+    await db.insert(meterSamples).values({ sessionId: session.id, at: r.at, energyWh: r.energyWh, powerW: r.powerW, socPercent: r.socPercent })
     this.core.publish(session.id)
     if (session.state === 'charging' && session.method === 'card') {
       const margin = intervalWorth(session.tariff, powerW, settings.meterIntervalSeconds)
@@ -182,48 +169,43 @@ export class ChargerEvents {
     return grant.capAmount !== null && reachesHoldLimit(earlier.amount + now.amount, grant.capAmount, amountMargin)
   }
 
-  async transactionStopped(tx: TransactionEvent): Promise<void> {
+  /** Charging ended: the energy is fixed from the charger's final reading, then settlement. */
+  async chargingStopped(tx: ChargingStopped): Promise<void> {
     const { db } = this.core
-    const [session] = await db
-      .select()
-      .from(sessions)
-      .where(sql`${sessions.transactionId} = ${tx.transactionId} or (${sessions.idTag} = ${tx.idTag} and ${sessions.transactionId} is null)`)
+    const [session] = await db.select().from(sessions).where(eq(sessions.id, tx.sessionId))
     if (!session) return
     const [connector] = await db
       .select()
       .from(connectors)
       .where(and(eq(connectors.chargerId, session.chargerId), eq(connectors.connectorId, session.connectorId)))
-    const seenAt = tx.stopReceivedAt ?? this.core.clock()
-    const reported = Math.max(0, (tx.meterStopWh ?? tx.meterStartWh) - tx.meterStartWh)
+    const seenAt = tx.receivedAt
     const ceiling = plausibleEnergyWh(connector?.maxPowerW ?? 0, (seenAt.getTime() - session.createdAt.getTime()) / 1000)
-    const energyWh = Math.min(reported, ceiling)
-    // The unplug may have reached us before the stop (reordered): then no idle time was ever observed.
-    // An Available from before this transaction began says nothing.
-    const freedDuringTx = connector?.status === 'Available' && connector.statusAt !== null && connector.statusAt >= tx.receivedAt
-    const unplugged = tx.stopReason === 'EVDisconnected' || freedDuringTx
+    const energyWh = Math.min(tx.energyWh, ceiling)
     await this.core.change(session.id, (s) => {
       if (s.state !== 'charging' && s.state !== 'stopping') return null
-      const startedAt = s.startedAt ?? tx.receivedAt
+      const startedAt = s.startedAt ?? seenAt
+      // The unplug may have reached us before the stop (reordered): then no idle time was ever observed.
+      // An Available from before charging began says nothing.
+      const freedWhileCharging = connector?.status === 'Available' && connector.statusAt !== null && connector.statusAt > startedAt
       const stoppedAt = tx.stoppedAt
         ? billingStop({ chargerAt: tx.stoppedAt, receivedAt: seenAt, startedAt, skewMs: s.clockSkewMs ?? 0, chargerClock: (s.clockSkewMs ?? 0) === 0 })
         : seenAt
       return {
         event: 'transaction_stopped',
         patch: {
-          transactionId: tx.transactionId,
           energyWh,
           powerW: 0,
           startedAt,
           stoppedAt,
           chargerStoppedAt: tx.stoppedAt,
           stopSeenAt: seenAt,
-          unpluggedAt: unplugged ? seenAt : s.unpluggedAt,
-          stopReason: s.stopReason ?? stopReasons[tx.stopReason ?? 'Local'] ?? 'charger',
-          ...(reported > ceiling ? { attention: 'implausible_energy' } : {}),
+          unpluggedAt: tx.cause === 'unplugged' || freedWhileCharging ? seenAt : s.unpluggedAt,
+          stopReason: s.stopReason ?? tx.cause,
+          ...(tx.energyWh > ceiling ? { attention: 'implausible_energy' } : {}),
         },
         log: [
-          { kind: 'transaction_stopped', data: { transactionId: tx.transactionId, meterStopWh: tx.meterStopWh, reason: tx.stopReason, chargerStoppedAt: tx.stoppedAt } },
-          ...(reported > ceiling ? [{ kind: 'implausible_energy', data: { reportedWh: reported, billedWh: energyWh } }] : []),
+          { kind: 'charging_stopped', data: { energyWh: tx.energyWh, cause: tx.cause, chargerStoppedAt: tx.stoppedAt } },
+          ...(tx.energyWh > ceiling ? [{ kind: 'implausible_energy', data: { reportedWh: tx.energyWh, billedWh: energyWh } }] : []),
         ],
       }
     })

@@ -229,7 +229,7 @@ export class DriverCommands {
       return {
         event: 'transaction_stopped',
         patch: { stoppedAt: now, stopSeenAt: now, unpluggedAt: now, powerW: 0, stopReason: 'support' },
-        intents: s.transactionId !== null ? [{ action: 'remote_stop' }] : [],
+        intents: s.startedAt !== null ? [{ action: 'remote_stop', keySuffix: 'end' }] : [],
         log: [{ kind: 'ended_by_support', data: { reason, energyWh: s.energyWh } }],
       }
     })

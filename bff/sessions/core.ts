@@ -55,7 +55,8 @@ export interface Settings {
 export interface Change {
   patch: Partial<SessionRow>
   event?: SessionEvent
-  intents?: { action: IntentAction; payload?: Record<string, unknown> }[]
+  /** `keySuffix` tells a second intent of the same action apart (its own idempotency key). */
+  intents?: { action: IntentAction; payload?: Record<string, unknown>; keySuffix?: string }[]
   log?: { kind: string; data?: Record<string, unknown> }[]
 }
 
@@ -110,7 +111,7 @@ export class SessionCore {
       for (const intent of change.intents ?? []) {
         await tx
           .insert(intents)
-          .values({ sessionId: id, action: intent.action, key: `${id}:${intent.action}`, payload: intent.payload ?? {}, createdAt: now })
+          .values({ sessionId: id, action: intent.action, key: `${id}:${intent.action}${intent.keySuffix ? `:${intent.keySuffix}` : ''}`, payload: intent.payload ?? {}, createdAt: now })
           .onConflictDoNothing()
       }
       const log = [...(state !== s.state ? [{ kind: 'state', data: { from: s.state, to: state } }] : []), ...(change.log ?? [])]

@@ -83,9 +83,10 @@ export class IntentWorker {
       case 'remote_start':
         return this.remoteStart(intent, s)
       case 'remote_stop': {
-        if (s.transactionId === null || (s.state !== 'stopping' && s.state !== 'settling')) return 'done'
+        // Nothing to stop before the charger reported the start; that report asks again.
+        if (s.startedAt === null || (s.state !== 'stopping' && s.state !== 'settling')) return 'done'
         try {
-          const result = await this.core.chargers.remoteStop(s.chargerId, s.transactionId)
+          const result = await this.core.chargers.stopCharging(s.chargerId, s.id)
           await this.core.log(s.id, 'remote_stop', { result })
           return 'done'
         } catch (error) {
@@ -112,7 +113,7 @@ export class IntentWorker {
     if (s.state !== 'starting') return 'done'
     let result
     try {
-      result = await this.core.chargers.remoteStart(s.chargerId, { connectorId: s.connectorId, idTag: s.idTag })
+      result = await this.core.chargers.startCharging(s.chargerId, { sessionId: s.id, connectorId: s.connectorId, token: s.idTag })
     } catch (error) {
       if (error instanceof ChargerOfflineError) return 'retry'
       throw error

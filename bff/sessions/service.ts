@@ -8,7 +8,7 @@
  * - sweep.ts: timeouts, bounds and retries, and the recovery after a restart.
  * This class puts them together and is what the rest of the BFF talks to.
  */
-import type { IdTagStatus, MeterSample, TransactionEvent } from '../charging/gateway'
+import type { AuthorizeResult, ChargingStarted, ChargingStopped, MeterReading } from '../charging/gateway'
 import type { Cost } from '../domain/tariff'
 import { SessionCore, type SessionRow, type SessionsOptions } from './core'
 import { DriverCommands, type StopReason } from './commands'
@@ -36,7 +36,7 @@ export class Sessions {
     this.settlement = new Settlement(this.core, (id) => this.worker.runPending(id))
     this.commands = new DriverCommands(this.core, this.worker, this.settlement)
     this.events = new ChargerEvents(this.core, this.commands, this.worker, this.settlement)
-    this.sweep = new SessionSweep(this.core, this.commands, this.events, this.worker, this.settlement)
+    this.sweep = new SessionSweep(this.core, this.commands, this.worker, this.settlement)
   }
 
   get settings() {
@@ -76,17 +76,17 @@ export class Sessions {
   }
 
   // ——— chargers ———
-  authorizeIdTag(e: { chargerId: string; idTag: string }): Promise<IdTagStatus> {
-    return this.events.authorizeIdTag(e)
+  authorizeToken(e: { chargerId: string; token: string }): Promise<AuthorizeResult> {
+    return this.events.authorize(e)
   }
-  transactionStarted(tx: TransactionEvent): Promise<void> {
-    return this.events.transactionStarted(tx)
+  chargingStarted(e: ChargingStarted): Promise<string | null> {
+    return this.events.chargingStarted(e)
   }
-  meterValues(tx: TransactionEvent, sample: MeterSample): Promise<void> {
-    return this.events.meterValues(tx, sample)
+  meterReading(e: MeterReading): Promise<void> {
+    return this.events.meterReading(e)
   }
-  transactionStopped(tx: TransactionEvent): Promise<void> {
-    return this.events.transactionStopped(tx)
+  chargingStopped(e: ChargingStopped): Promise<void> {
+    return this.events.chargingStopped(e)
   }
   connectorStatus(e: { chargerId: string; connectorId: number; status: string }): Promise<void> {
     return this.events.connectorStatus(e)

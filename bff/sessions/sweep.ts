@@ -5,12 +5,10 @@
  * fails is marked for support and cannot hold up the others.
  */
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
-import { chargers, intents, sessions, transactions } from '../store/schema'
-import { transactionEvent } from '../charging/gateway'
+import { chargers, intents, sessions } from '../store/schema'
 import { canApply } from '../domain/session'
 import type { SessionCore } from './core'
 import type { DriverCommands } from './commands'
-import type { ChargerEvents } from './charger-events'
 import type { IntentWorker } from './intents'
 import type { Settlement } from './settlement'
 
@@ -25,7 +23,6 @@ export class SessionSweep {
   constructor(
     private readonly core: SessionCore,
     private readonly commands: DriverCommands,
-    private readonly events: ChargerEvents,
     private readonly worker: IntentWorker,
     private readonly settlement: Settlement,
   ) {}
@@ -35,6 +32,9 @@ export class SessionSweep {
     const { db, clock, settings } = this.core
     const now = clock()
     const ids = async (query: Promise<{ id: string }[]>) => (await query).map((r) => r.id)
+
+    // What a charger reported but a crash kept us from taking: its gateway tells us again.
+    await this.core.chargers.recover?.().catch((error) => this.core.logger.error({ err: error }, 'gateway recovery failed'))
 
     const starting = await db
       .select({ id: sessions.id, chargerId: sessions.chargerId, deadline: sessions.startDeadline })
@@ -56,20 +56,6 @@ export class SessionSweep {
             : null,
         )
         await this.worker.runPending(id)
-      })
-    }
-
-    // What the charger reported but a crash kept us from applying.
-    const unbound = await db
-      .select({ s: sessions, t: transactions })
-      .from(sessions)
-      .innerJoin(transactions, eq(transactions.idTag, sessions.idTag))
-      .where(and(inArray(sessions.state, ['starting', 'charging', 'stopping']), sql`(${sessions.state} = 'starting' or ${transactions.stoppedAt} is not null)`))
-    for (const { s, t } of unbound) {
-      await this.step(s.id, 'recover_transaction', async () => {
-        const event = transactionEvent(t)
-        if (s.state === 'starting') await this.events.transactionStarted(event)
-        if (t.stoppedAt) await this.events.transactionStopped(event)
       })
     }
 

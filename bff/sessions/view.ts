@@ -24,12 +24,12 @@ export async function sessionView(db: Db, s: SessionRow, cost: Cost, o: { minimu
     .innerJoin(sites, eq(sites.id, s.siteId))
     .where(and(eq(connectors.chargerId, s.chargerId), eq(connectors.connectorId, s.connectorId)))
   const curve =
-    s.transactionId === null
+    s.startedAt === null
       ? []
       : await db
           .select({ at: meterSamples.at, powerW: meterSamples.powerW })
           .from(meterSamples)
-          .where(and(eq(meterSamples.transactionId, s.transactionId), gte(meterSamples.at, new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs))))
+          .where(and(eq(meterSamples.sessionId, s.id), gte(meterSamples.at, new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs))))
           .orderBy(asc(meterSamples.at))
   const idle = idleFeeOf(s.tariff)
   const stopSeen = s.stopSeenAt?.getTime()

@@ -74,14 +74,13 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
   const s = row.s
   const [events, tx, samples, sessionIntents, refundRows, receiptRows, auditRows] = await Promise.all([
     db.select().from(sessionEvents).where(eq(sessionEvents.sessionId, id)).orderBy(asc(sessionEvents.id)),
-    s.transactionId === null ? Promise.resolve([]) : db.select().from(transactions).where(eq(transactions.id, s.transactionId)),
-    s.transactionId === null
-      ? Promise.resolve([])
-      : db
-          .select({ at: meterSamples.at, energyWh: meterSamples.energyWh, powerW: meterSamples.powerW })
-          .from(meterSamples)
-          .where(eq(meterSamples.transactionId, s.transactionId))
-          .orderBy(asc(meterSamples.at)),
+    // The OCPP adapter's record of the charging, when an OCPP charger reported it.
+    db.select().from(transactions).where(eq(transactions.sessionId, id)).orderBy(asc(transactions.id)),
+    db
+      .select({ at: meterSamples.at, energyWh: meterSamples.energyWh, powerW: meterSamples.powerW })
+      .from(meterSamples)
+      .where(eq(meterSamples.sessionId, id))
+      .orderBy(asc(meterSamples.at)),
     db.select().from(intents).where(eq(intents.sessionId, id)).orderBy(asc(intents.id)),
     db.select().from(refunds).where(eq(refunds.sessionId, id)).orderBy(asc(refunds.createdAt)),
     db.select().from(receipts).where(eq(receipts.sessionId, id)).orderBy(asc(receipts.issuedAt)),
@@ -93,7 +92,6 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
       .orderBy(asc(auditLog.id)),
   ])
   const transaction = tx[0] ?? null
-  const meterStart = transaction?.meterStartWh ?? 0
   const timeline = buildTimeline({
     events,
     transaction,
@@ -116,7 +114,7 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
       evseId: row.evseId ?? '',
       method: s.method,
       idTag: s.idTag,
-      transactionId: s.transactionId,
+      transactionId: transaction?.id ?? null,
       paymentId: s.paymentId,
       provider,
       currency: s.currency,
@@ -154,7 +152,7 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
       curvePoints,
     ),
     energyCurve: thinCurve(
-      samples.filter((p) => p.energyWh !== null).map((p) => [p.at.getTime(), Math.max(0, p.energyWh! - meterStart)] as [number, number]),
+      samples.filter((p) => p.energyWh !== null).map((p) => [p.at.getTime(), Math.max(0, p.energyWh!)] as [number, number]),
       curvePoints,
     ),
     can: supportActions({

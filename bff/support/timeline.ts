@@ -46,7 +46,7 @@ export interface TimelineInput {
   audit: { id: number; at: Date; action: string; actor: string | null; reason: string | null; data: Record<string, unknown> }[]
 }
 
-const ocppKinds = new Set(['remote_start', 'remote_stop', 'transaction_started', 'transaction_stopped', 'unplugged'])
+const ocppKinds = new Set(['remote_start', 'remote_stop', 'charging_started', 'charging_stopped', 'unplugged'])
 const paymentKinds = new Set(['hold_created', 'hold_placed', 'settling', 'captured', 'capture_failed', 'released', 'refund_requested', 'refunded', 'refund_failed'])
 
 export function sourceOf(kind: string): TimelineSource {
@@ -77,14 +77,16 @@ export function describeEvent(kind: string, d: Record<string, unknown>): string 
       return `RemoteStopTransaction sent: ${str(d.result)}`
     case 'stop_requested':
       return `Stop requested by ${str(d.reason)}`
-    case 'transaction_started':
-      return `StartTransaction #${str(d.transactionId)}, meter start ${str(d.meterStartWh)} Wh`
-    case 'transaction_stopped':
-      return `StopTransaction #${str(d.transactionId)}, meter stop ${str(d.meterStopWh)} Wh, reason ${str(d.reason) || 'none given'}`
+    case 'charging_started':
+      return `Charging started, charger clock ${str(d.chargerStartedAt)}${d.chargerClock === false ? ` (not believed: ${str(d.skewMs)} ms off ours)` : ''}`
+    case 'charging_stopped':
+      return `Charging stopped: ${str(d.energyWh)} Wh, ${str(d.cause)}, charger clock ${str(d.chargerStoppedAt) || 'not given'}`
+    case 'ended_by_support':
+      return `Ended by support: ${str(d.reason)}, ${str(d.energyWh)} Wh known`
     case 'unplugged':
       return 'Connector Available again: car unplugged'
     case 'settling':
-      return `Settling: cost ${str(d.total)}, capture ${str(d.capture)}`
+      return `Settling (${str(d.trigger)}): cost ${str(d.total)}, charged ${str(d.charge)} (${str(d.basis)})`
     case 'captured':
       return `Captured ${str(d.amount)}, released ${str(d.released)}`
     case 'capture_failed':

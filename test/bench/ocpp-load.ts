@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import pino from 'pino'
 import WebSocket from 'ws'
 import type { ChargerListener } from '../../bff/charging/gateway'
-import { OcppCentralSystem } from '../../bff/charging/ocpp'
+import { OcppCentralSystem } from '../../bff/charging/ocpp/central-system'
 import { hashPassword } from '../../bff/secrets'
 import { chargers, connectors, tariffs } from '../../bff/store/schema'
 import { openDemoStore } from '../support/store'
@@ -50,10 +50,10 @@ const clientFlag = '--ocpp-load-clients'
 const password = 'bench-charger-password'
 
 const noopListener: ChargerListener = {
-  authorize: async () => 'Accepted',
-  transactionStarted: async () => {},
-  meterValues: async () => {},
-  transactionStopped: async () => {},
+  authorize: async () => 'accepted',
+  chargingStarted: async (e) => `session-${e.token}`,
+  meterReading: async () => {},
+  chargingStopped: async () => {},
   connectorStatus: async () => {},
   chargerConnection: async () => {},
 }

@@ -122,10 +122,7 @@ export async function benchSessions(opts: { sessions: number; viewers: number })
   for (let i = 0; i < updates; i++) {
     const before = await sys.sessions.get(watched.id)
     publishedAt.set(before.version + 1, performance.now())
-    await sys.sessions.meterValues(
-      { transactionId: before.transactionId!, chargerId: before.chargerId, connectorId: 1, idTag: before.idTag, meterStartWh: 0, startedAt: before.startedAt!, meterStopWh: null, stoppedAt: null, stopReason: null, receivedAt: before.startedAt!, stopReceivedAt: null },
-      { at: new Date(), energyWh: 1000 * (i + 1), powerW: 11_000, socPercent: null },
-    )
+    await sys.sessions.meterReading({ sessionId: before.id, at: new Date(), energyWh: 1000 * (i + 1), powerW: 11_000, socPercent: null })
     await until('all viewers got the update', () => fanoutMs.length >= opts.viewers * (i + 1), 30_000)
   }
   controller.abort()

@@ -14,8 +14,8 @@ import { latestCode } from '../support/auth'
 import { openDemoStore } from '../support/store'
 import { parseTrustProxy } from '../../bff/http/client-address'
 import { demoChargerPassword } from '../../bff/store/seed'
-import { meterSamples, users } from '../../bff/store/schema'
-import { maxFrameBytes, maxMeterValues, maxTransactionData } from '../../bff/charging/limits'
+import { transactions, users } from '../../bff/store/schema'
+import { boundedTransactionData, maxFrameBytes, maxMeterValues, maxTransactionData } from '../../bff/charging/ocpp/limits'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 
 vi.setConfig({ testTimeout: 60_000 })
@@ -132,9 +132,12 @@ describe('OCPP', () => {
     const data = Array.from({ length: 600 }, (_, i) => reading(new Date(started.getTime() + i * 5000), i * 10))
     const reply = await client.call('StopTransaction', { transactionId, meterStop: 6000, timestamp: new Date().toISOString(), reason: 'Local', transactionData: data })
     expect(reply).toEqual({})
-    const stored = await sys.store.db.select().from(meterSamples).where(eq(meterSamples.transactionId, transactionId))
-    expect(stored.length).toBeLessThanOrEqual(maxTransactionData)
-    expect(Math.max(...stored.map((s) => s.energyWh ?? 0))).toBe(5990)
+    const [stopped] = await sys.store.db.select().from(transactions).where(eq(transactions.id, transactionId))
+    expect(stopped).toMatchObject({ meterStopWh: 6000, stopReason: 'Local' })
+    // the newest readings are the ones kept
+    const kept = boundedTransactionData(data)!
+    expect(kept).toHaveLength(maxTransactionData)
+    expect(kept.at(-1)).toEqual(data.at(-1))
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseMeterValue } from '../../bff/charging/meter'
+import { parseMeterValue } from '../../bff/charging/ocpp/meter'
 
 const at = '2025-03-01T10:00:00.000Z'
 

@@ -10,18 +10,21 @@ import { RPCClient } from 'ocpp-rpc'
 import pino from 'pino'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { ChargerOfflineError, type ChargerListener, type IdTagStatus } from '../../bff/charging/gateway'
-import { OcppCentralSystem, chargePointIdFromPath } from '../../bff/charging/ocpp'
+import { ChargerOfflineError, type AuthorizeResult, type ChargerListener } from '../../bff/charging/gateway'
+import { OcppCentralSystem, chargePointIdFromPath } from '../../bff/charging/ocpp/central-system'
 import { hashPassword } from '../../bff/secrets'
 import { SimChargePoint, type SimChargePointOptions } from '../../bff/sim/charge-point'
 import type { Store } from '../../bff/store/db'
-import { chargers, connectors, meterSamples, tariffs, transactions } from '../../bff/store/schema'
+import { chargers, connectors, tariffs, transactions } from '../../bff/store/schema'
 import { demoChargerPassword } from '../../bff/store/seed'
 import { openDemoStore } from '../support/store'
 
 type Call = { kind: string; data: any }
 
-/** Records every call; idTags starting with LP are accepted. `failing` makes a callback throw. */
+/**
+ * Records every call; tokens starting with LP are accepted, and their charging belongs to the
+ * session `session-<token>`. `failing` makes a callback throw.
+ */
 class RecordingListener implements ChargerListener {
   calls: Call[] = []
   failing = new Set<string>()
@@ -32,13 +35,16 @@ class RecordingListener implements ChargerListener {
   of(kind: string): any[] {
     return this.calls.filter((c) => c.kind === kind).map((c) => c.data)
   }
-  async authorize(e: { chargerId: string; connectorId: number | null; idTag: string }): Promise<IdTagStatus> {
+  async authorize(e: { chargerId: string; connectorId: number | null; token: string }): Promise<AuthorizeResult> {
     this.record('authorize', e)
-    return e.idTag.startsWith('LP') ? 'Accepted' : 'Invalid'
+    return e.token.startsWith('LP') ? 'accepted' : 'invalid'
   }
-  async transactionStarted(tx: any) { this.record('transactionStarted', tx) }
-  async meterValues(tx: any, sample: any) { this.record('meterValues', { tx, sample }) }
-  async transactionStopped(tx: any) { this.record('transactionStopped', tx) }
+  async chargingStarted(e: any) {
+    this.record('chargingStarted', e)
+    return e.token.startsWith('LP') ? `session-${e.token}` : null
+  }
+  async meterReading(e: any) { this.record('meterReading', e) }
+  async chargingStopped(e: any) { this.record('chargingStopped', e) }
   async connectorStatus(e: any) { this.record('connectorStatus', e) }
   async chargerConnection(e: any) { this.record('chargerConnection', e) }
 }
@@ -107,7 +113,15 @@ async function rawClient(id: string, opts: { strictMode?: boolean; password?: st
 }
 
 const txRow = async (id: number) => (await store.db.select().from(transactions).where(eq(transactions.id, id)))[0]
-const samplesOf = (id: number) => store.db.select().from(meterSamples).where(eq(meterSamples.transactionId, id))
+/** The readings the listener got for a transaction's session. */
+const samplesOf = async (id: number) => {
+  const sessionId = (await txRow(id)).sessionId
+  return listener.of('meterReading').filter((r) => sessionId !== null && r.sessionId === sessionId)
+}
+const stopsOf = async (id: number) => {
+  const sessionId = (await txRow(id)).sessionId
+  return listener.of('chargingStopped').filter((r) => sessionId !== null && r.sessionId === sessionId)
+}
 const iso = (d: Date) => d.toISOString()
 
 beforeAll(async () => {
@@ -203,8 +217,8 @@ describe('connection', () => {
 
   it('throws ChargerOfflineError for commands to a charger that is not connected', async () => {
     const id = await newCharger()
-    await expect(central.remoteStart(id, { connectorId: 1, idTag: 'LP-OFF' })).rejects.toBeInstanceOf(ChargerOfflineError)
-    await expect(central.remoteStop(id, 1)).rejects.toBeInstanceOf(ChargerOfflineError)
+    await expect(central.startCharging(id, { sessionId: 's-off', connectorId: 1, token: 'LP-OFF' })).rejects.toBeInstanceOf(ChargerOfflineError)
+    await expect(central.stopCharging(id, 's-off')).rejects.toBeInstanceOf(ChargerOfflineError)
   })
 })
 
@@ -229,36 +243,38 @@ describe('status', () => {
 describe('transactions', () => {
   it('runs a whole remote-started session: start, meter values, remote stop', async () => {
     const cp = await sim()
-    expect(await central.remoteStart(cp.id, { connectorId: 1, idTag: 'LP-WHOLE' })).toBe('Accepted')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-LP-WHOLE', connectorId: 1, token: 'LP-WHOLE' })).toBe('Accepted')
     await waitFor(() => cp.status(1) === 'Preparing', 'Preparing while waiting for a car')
-    expect(await central.remoteStart(cp.id, { connectorId: 1, idTag: 'LP-OTHER' })).toBe('Rejected')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-LP-OTHER', connectorId: 1, token: 'LP-OTHER' })).toBe('Rejected')
 
     const started = once(cp, 'transactionStarted')
     await cp.plugIn(1)
     const [{ transactionId }] = await started
-    expect(listener.of('transactionStarted')).toContainEqual(expect.objectContaining({ transactionId, chargerId: cp.id, connectorId: 1, idTag: 'LP-WHOLE' }))
+    expect(listener.of('chargingStarted')).toContainEqual(expect.objectContaining({ chargerId: cp.id, connectorId: 1, token: 'LP-WHOLE' }))
+    expect((await txRow(transactionId)).sessionId).toBe('session-LP-WHOLE')
 
     await waitFor(async () => (await samplesOf(transactionId)).length >= 3, 'meter samples')
     const running = await txRow(transactionId)
     expect(running.lastEnergyWh!).toBeGreaterThan(running.meterStartWh)
     expect(running.lastPowerW!).toBeGreaterThanOrEqual(10_450)
-    const reported = listener.of('meterValues').find((m) => m.tx.transactionId === transactionId && m.sample.energyWh > 0)
-    expect(reported.tx).toMatchObject({ chargerId: cp.id, connectorId: 1, meterStartWh: running.meterStartWh, startedAt: running.startedAt, stoppedAt: null })
+    const reported = (await samplesOf(transactionId)).find((m) => m.energyWh > 0)
+    // energy delivered in the session, not the charger's register
+    expect(reported.energyWh).toBeLessThanOrEqual(running.lastEnergyWh! - running.meterStartWh)
 
     const stopped = once(cp, 'transactionStopped')
-    expect(await central.remoteStop(cp.id, transactionId)).toBe('Accepted')
+    expect(await central.stopCharging(cp.id, 'session-LP-WHOLE')).toBe('Accepted')
     const [{ meterStop }] = await stopped
     const row = await txRow(transactionId)
     expect(row).toMatchObject({ meterStopWh: meterStop, stopReason: 'Remote', lastEnergyWh: meterStop })
     expect(row.meterStopWh! - row.meterStartWh).toBe(cp.meterWh(1) - row.meterStartWh)
     expect(row.meterStopWh! - row.meterStartWh).toBeGreaterThan(0)
     expect(row.stoppedAt!.getTime()).toBeGreaterThanOrEqual(row.startedAt.getTime())
-    expect(listener.of('transactionStopped').filter((t) => t.transactionId === transactionId)).toEqual([
-      expect.objectContaining({ meterStopWh: meterStop, stopReason: 'Remote' }),
+    expect(await stopsOf(transactionId)).toEqual([
+      expect.objectContaining({ sessionId: 'session-LP-WHOLE', energyWh: meterStop - row.meterStartWh, cause: 'remote' }),
     ])
 
     expect(cp.status(1)).toBe('Finishing')
-    expect(await central.remoteStop(cp.id, transactionId)).toBe('Rejected')
+    expect(await central.stopCharging(cp.id, 'session-LP-WHOLE')).toBe('Rejected')
     await cp.unplug(1)
     const [c1] = await store.db.select().from(connectors).where(and(eq(connectors.chargerId, cp.id), eq(connectors.connectorId, 1)))
     expect(c1.status).toBe('Available')
@@ -267,7 +283,7 @@ describe('transactions', () => {
   it('stops with EVDisconnected when the car is unplugged while charging (car plugged in automatically)', async () => {
     const cp = await sim({ autoPlugDelayMs: 20 })
     const started = once(cp, 'transactionStarted')
-    expect(await central.remoteStart(cp.id, { connectorId: 2, idTag: 'LP-UNPLUG' })).toBe('Accepted')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-LP-UNPLUG', connectorId: 2, token: 'LP-UNPLUG' })).toBe('Accepted')
     const [{ transactionId }] = await started
     await cp.unplug(2)
     const row = await txRow(transactionId)
@@ -277,7 +293,7 @@ describe('transactions', () => {
 
   it('gives up a remote start when no car arrives in time', async () => {
     const cp = await sim({ connectionTimeoutMs: 50 })
-    expect(await central.remoteStart(cp.id, { connectorId: 1, idTag: 'LP-NOCAR' })).toBe('Accepted')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-LP-NOCAR', connectorId: 1, token: 'LP-NOCAR' })).toBe('Accepted')
     await waitFor(() => cp.status(1) === 'Available', 'connector Available again')
     expect(cp.transactionId(1)).toBeNull()
     const rows = await store.db.select().from(transactions).where(eq(transactions.chargerId, cp.id))
@@ -288,18 +304,19 @@ describe('transactions', () => {
     const cp = await sim()
     await cp.plugIn(1)
     const stopped = once(cp, 'transactionStopped')
-    expect(await central.remoteStart(cp.id, { connectorId: 1, idTag: 'XX-REFUSED' })).toBe('Accepted')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-XX-REFUSED', connectorId: 1, token: 'XX-REFUSED' })).toBe('Accepted')
     const [{ transactionId, reason }] = await stopped
     expect(reason).toBe('DeAuthorized')
     const row = await txRow(transactionId)
     expect(row).toMatchObject({ idTag: 'XX-REFUSED', stopReason: 'DeAuthorized' })
-    expect(listener.of('transactionStarted').some((t) => t.transactionId === transactionId)).toBe(false)
+    expect(listener.of('chargingStarted').some((t) => t.token === 'XX-REFUSED')).toBe(false)
+    expect(row.sessionId).toBeNull()
   })
 
   it('delivers what happened offline after reconnect, with the charger\'s own timestamps', async () => {
     const cp = await sim()
     const started = once(cp, 'transactionStarted')
-    await central.remoteStart(cp.id, { connectorId: 1, idTag: 'LP-OFFLINE' })
+    await central.startCharging(cp.id, { sessionId: 'session-LP-OFFLINE', connectorId: 1, token: 'LP-OFFLINE' })
     await cp.plugIn(1)
     const [{ transactionId }] = await started
 
@@ -313,7 +330,7 @@ describe('transactions', () => {
     const afterStop = new Date()
     expect(cp.queuedCount()).toBeGreaterThan(0)
     expect((await txRow(transactionId)).stoppedAt).toBeNull()
-    expect(listener.of('transactionStopped').some((t) => t.transactionId === transactionId)).toBe(false)
+    expect(await stopsOf(transactionId)).toEqual([])
 
     await new Promise((r) => setTimeout(r, 50))
     const reconnectAt = new Date()
@@ -326,12 +343,12 @@ describe('transactions', () => {
     expect(row.stoppedAt!.getTime()).toBeLessThan(reconnectAt.getTime())
     const offlineSamples = (await samplesOf(transactionId)).filter((s) => s.at >= offlineAt && s.at <= afterStop)
     expect(offlineSamples.length).toBeGreaterThan(0)
-    expect(listener.of('transactionStopped').filter((t) => t.transactionId === transactionId)).toHaveLength(1)
+    expect(await stopsOf(transactionId)).toHaveLength(1)
   })
 
   it('maps the real transactionId onto messages queued before the charger knew it', async () => {
     const cp = await sim()
-    expect(await central.remoteStart(cp.id, { connectorId: 2, idTag: 'LP-QUEUED' })).toBe('Accepted')
+    expect(await central.startCharging(cp.id, { sessionId: 'session-LP-QUEUED', connectorId: 2, token: 'LP-QUEUED' })).toBe('Accepted')
     await waitFor(() => cp.status(2) === 'Preparing', 'waiting for a car')
     await cp.goOffline()
     await cp.plugIn(2) // starts the transaction while offline: StartTransaction is queued
@@ -361,14 +378,17 @@ describe('transactions', () => {
     const rows = await store.db.select().from(transactions).where(eq(transactions.chargerId, client.identity!))
     expect(rows).toHaveLength(1)
     // told again each time (a crash may have cut the first delivery short), always the same transaction
-    expect(new Set(listener.of('transactionStarted').filter((t) => t.idTag === 'LP-DUP').map((t) => t.transactionId))).toEqual(new Set([first.transactionId]))
+    expect(listener.of('chargingStarted').filter((t) => t.token === 'LP-DUP').length).toBeGreaterThanOrEqual(1)
+    expect((await txRow(first.transactionId)).sessionId).toBe('session-LP-DUP')
 
     const stop = { transactionId: first.transactionId, idTag: 'LP-DUP', meterStop: 5000, timestamp: '2025-03-01T11:00:00.000Z' }
     expect(await client.call('StopTransaction', stop)).toEqual({ idTagInfo: { status: 'Accepted' } })
     expect(await client.call('StopTransaction', { ...stop, meterStop: 9999, timestamp: '2025-03-01T12:00:00.000Z' })).toEqual({ idTagInfo: { status: 'Accepted' } })
     const row = await txRow(first.transactionId)
     expect(row).toMatchObject({ meterStopWh: 5000, stopReason: 'Local', stoppedAt: new Date(stop.timestamp) })
-    expect(listener.of('transactionStopped').filter((t) => t.transactionId === first.transactionId).every((t) => t.meterStopWh === 5000)).toBe(true)
+    const stops = await stopsOf(first.transactionId)
+    expect(stops.length).toBeGreaterThanOrEqual(1)
+    expect(stops.every((t) => t.energyWh === 4000)).toBe(true)
   })
 
   it('takes energy registers past 2^31 Wh', async () => {
@@ -378,10 +398,8 @@ describe('transactions', () => {
     await client.call('MeterValues', { connectorId: 1, transactionId, meterValue: [{ timestamp: iso(new Date()), sampledValue: [{ value: String(meterStart + 3_000) }] }] })
     expect(await client.call('StopTransaction', { transactionId, meterStop: meterStart + 5_000, timestamp: iso(new Date()) })).toEqual({})
     expect(await txRow(transactionId)).toMatchObject({ meterStartWh: meterStart, meterStopWh: meterStart + 5_000 })
-    const stopped = listener.of('transactionStopped').find((t) => t.transactionId === transactionId)!
-    expect(stopped.meterStopWh! - stopped.meterStartWh).toBe(5_000)
-    const sample = listener.of('meterValues').find((m) => m.tx.transactionId === transactionId)
-    expect(sample.sample.energyWh - sample.tx.meterStartWh).toBe(3_000)
+    expect((await stopsOf(transactionId)).map((t) => t.energyWh)).toEqual([5_000])
+    expect((await samplesOf(transactionId)).map((r) => r.energyWh)).toEqual([3_000])
   })
 
   it('touches nothing when a charger names another charger\'s transaction', async () => {
@@ -415,14 +433,14 @@ describe('transactions', () => {
       }],
     })
     const [sample] = await samplesOf(transactionId)
-    expect(sample).toMatchObject({ energyWh: 12_346, powerW: 7_400, socPercent: null })
+    expect(sample).toMatchObject({ energyWh: 346, powerW: 7_400, socPercent: null })
     expect(await txRow(transactionId)).toMatchObject({ lastEnergyWh: 12_346, lastPowerW: 7_400 })
 
     await client.call('StopTransaction', {
       transactionId, meterStop: 13_000, timestamp: iso(new Date()), reason: 'EVDisconnected',
       transactionData: [{ timestamp: iso(new Date()), sampledValue: [{ value: '13', unit: 'kWh', context: 'Transaction.End' }] }],
     })
-    expect((await samplesOf(transactionId)).map((s) => s.energyWh)).toEqual([12_346, 13_000])
+    expect((await samplesOf(transactionId)).map((s) => s.energyWh)).toEqual([346, 1_000])
   })
 })
 
@@ -458,16 +476,22 @@ describe('robustness', () => {
 
   it('answers the charger even when the listener fails, and replies to Authorize and DataTransfer', async () => {
     const client = await rawClient(await newCharger())
-    listener.failing.add('transactionStarted')
+    listener.failing.add('chargingStarted')
+    let transactionId: number
     try {
       const reply = (await client.call('StartTransaction', { connectorId: 1, idTag: 'LP-FAIL', meterStart: 0, timestamp: iso(new Date()) })) as any
       expect(reply).toMatchObject({ transactionId: expect.any(Number), idTagInfo: { status: 'Accepted' } })
+      transactionId = reply.transactionId
+      expect((await txRow(transactionId)).sessionId).toBeNull()
     } finally {
-      listener.failing.delete('transactionStarted')
+      listener.failing.delete('chargingStarted')
     }
+    // what the listener could not take is told again on recovery, and bound then
+    await central.recover()
+    expect((await txRow(transactionId)).sessionId).toBe('session-LP-FAIL')
     expect(await client.call('Authorize', { idTag: 'LP-OK' })).toEqual({ idTagInfo: { status: 'Accepted' } })
     expect(await client.call('Authorize', { idTag: 'STRANGER' })).toEqual({ idTagInfo: { status: 'Invalid' } })
-    expect(listener.of('authorize')).toContainEqual({ chargerId: client.identity, connectorId: null, idTag: 'STRANGER' })
+    expect(listener.of('authorize')).toContainEqual({ chargerId: client.identity, connectorId: null, token: 'STRANGER' })
     expect(await client.call('DataTransfer', { vendorId: 'acme', messageId: 'x', data: '1' })).toEqual({ status: 'UnknownVendorId' })
     expect(await client.call('FirmwareStatusNotification', { status: 'Idle' })).toEqual({})
     expect(await client.call('DiagnosticsStatusNotification', { status: 'Idle' })).toEqual({})

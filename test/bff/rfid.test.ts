@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { connectCharger, http, startTestSystem, until, type TestSystem } from '../support/system'
 import { cookieFor, createDriver } from '../support/auth'
-import { rfidTags, sessions } from '../../bff/store/schema'
+import { rfidTags, sessions, transactions } from '../../bff/store/schema'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 
 let sys: TestSystem
@@ -69,7 +69,9 @@ describe('starting at the charger with a tag', () => {
     const running = await until('in history', async () => (await call('GET', '/api/me/sessions', d.cookie)).body.sessions[0])
     expect(running).toMatchObject({ state: 'charging', chargerId: 'DEMO-1', connectorId: 1, method: 'grant' })
     const [row] = await sys.store.db.select().from(sessions).where(eq(sessions.id, running.id))
-    expect(row).toMatchObject({ userId: d.id, transactionId: txId, holdAmount: 0 })
+    expect(row).toMatchObject({ userId: d.id, holdAmount: 0 })
+    const [tx] = await sys.store.db.select().from(transactions).where(eq(transactions.id, txId!))
+    expect(tx.sessionId).toBe(row.id)
     expect(row.grantId).not.toBeNull()
 
     // The driver's phone sees it through the account, live energy included.

@@ -10,7 +10,7 @@ import { RPCServer } from 'ocpp-rpc'
 import pino from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ChargerListener } from '../../bff/charging/gateway'
-import { OcppCentralSystem } from '../../bff/charging/ocpp'
+import { OcppCentralSystem } from '../../bff/charging/ocpp/central-system'
 import { SimChargePoint } from '../../bff/sim/charge-point'
 import { demoFleetConfig, startSimFleet } from '../../bff/sim/fleet'
 import { chargingPowerW, dcPowerFraction, socAfter } from '../../bff/sim/power'
@@ -44,10 +44,10 @@ describe('power curve', () => {
 
 /** A central system that records nothing and accepts everyone. */
 const acceptingListener: ChargerListener = {
-  authorize: async () => 'Accepted',
-  transactionStarted: async () => {},
-  meterValues: async () => {},
-  transactionStopped: async () => {},
+  authorize: async () => 'accepted',
+  chargingStarted: async (e) => `session-${e.token}`,
+  meterReading: async () => {},
+  chargingStopped: async () => {},
   connectorStatus: async () => {},
   chargerConnection: async () => {},
 }
@@ -94,10 +94,10 @@ describe('demo fleet', () => {
 
       // The simulated car is plugged in by itself shortly after the remote start.
       const dc = fleet.chargePoints.get('DEMO-4')!
-      expect(await central.remoteStart('DEMO-4', { connectorId: 1, idTag: 'LP-DEMO' })).toBe('Accepted')
+      expect(await central.startCharging('DEMO-4', { sessionId: 'session-LP-DEMO', connectorId: 1, token: 'LP-DEMO' })).toBe('Accepted')
       const [{ transactionId }] = await once(dc, 'transactionStarted')
       expect(dc.transactionId(1)).toBe(transactionId)
-      expect(await central.remoteStop('DEMO-4', transactionId)).toBe('Accepted')
+      expect(await central.stopCharging('DEMO-4', 'session-LP-DEMO')).toBe('Accepted')
       await once(dc, 'transactionStopped')
     } finally {
       await fleet.close()

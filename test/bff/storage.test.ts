@@ -34,8 +34,8 @@ describe('storage', () => {
       expect(t.vatRateBp).toBe(2500)
     }
     const [charger] = await store.db.select().from(chargers).where(eq(chargers.id, 'DEMO-1'))
-    expect(await verifyPassword('demo-demo-1-password', charger.passwordHash)).toBe(true)
-    expect(await verifyPassword('wrong', charger.passwordHash)).toBe(false)
+    expect(await verifyPassword('demo-demo-1-password', charger.passwordHash!)).toBe(true)
+    expect(await verifyPassword('wrong', charger.passwordHash!)).toBe(false)
   })
 
   it('keeps EVSE ids unique and connectors tied to a charger', async () => {

@@ -156,7 +156,7 @@ describe('support console API', () => {
     expect(res.status).toBe(200)
     const { timeline, powerCurve, energyCurve, session } = res.body
     const kinds: string[] = timeline.map((e: { kind: string }) => e.kind)
-    for (const kind of ['created', 'hold_created', 'hold_placed', 'remote_start', 'transaction_started', 'ocpp_start_transaction', 'meter_values', 'stop_requested', 'remote_stop', 'transaction_stopped', 'ocpp_stop_transaction', 'unplugged', 'settling', 'provider_capture', 'captured', 'receipt_issued']) {
+    for (const kind of ['created', 'hold_created', 'hold_placed', 'remote_start', 'charging_started', 'ocpp_start_transaction', 'meter_values', 'stop_requested', 'remote_stop', 'charging_stopped', 'ocpp_stop_transaction', 'unplugged', 'settling', 'provider_capture', 'captured', 'receipt_issued']) {
       expect(kinds, kind).toContain(kind)
     }
     const states = timeline.filter((e: { kind: string }) => e.kind === 'state').map((e: { data: { to: string } }) => e.data.to)

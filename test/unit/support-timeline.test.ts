@@ -12,7 +12,7 @@ describe('session timeline', () => {
       events: [
         { id: 1, at: t(0), kind: 'created', data: { method: 'card', holdAmount: 30000 } },
         { id: 2, at: t(0), kind: 'state', data: { from: 'pending', to: 'starting' } },
-        { id: 3, at: t(30), kind: 'transaction_stopped', data: { transactionId: 7, meterStopWh: 1500, reason: 'Remote' } },
+        { id: 3, at: t(30), kind: 'charging_stopped', data: { energyWh: 1500, cause: 'remote', chargerStoppedAt: null } },
         { id: 4, at: t(31), kind: 'captured', data: { amount: 742, released: 29258 } },
       ],
       transaction: { id: 7, startedAt: t(5), stoppedAt: t(29), meterStartWh: 100, meterStopWh: 1500, stopReason: 'Remote', receivedAt: t(5) },
@@ -26,7 +26,7 @@ describe('session timeline', () => {
       audit: [{ id: 9, at: t(45), action: 'resend_receipt', actor: 'support@x', reason: 'lost it', data: { email: 'd@x' } }],
     })
     expect(timeline.map((e) => e.kind)).toEqual([
-      'created', 'state', 'ocpp_start_transaction', 'meter_values', 'ocpp_stop_transaction', 'transaction_stopped',
+      'created', 'state', 'ocpp_start_transaction', 'meter_values', 'ocpp_stop_transaction', 'charging_stopped',
       'provider_capture', 'captured', 'refund', 'support_resend_receipt', 'invoice_issued',
     ])
     expect(timeline.map((e) => e.source)).toEqual(['state', 'state', 'ocpp', 'ocpp', 'ocpp', 'ocpp', 'payment', 'payment', 'payment', 'support', 'receipt'])
@@ -43,7 +43,8 @@ describe('session timeline', () => {
 
   it('says in words what each event means', () => {
     expect(describeEvent('state', { from: 'charging', to: 'stopping' })).toBe('State charging → stopping')
-    expect(describeEvent('transaction_stopped', { transactionId: 3, meterStopWh: 10, reason: null })).toContain('none given')
+    expect(describeEvent('charging_stopped', { energyWh: 10, cause: 'remote', chargerStoppedAt: null })).toContain('not given')
+    expect(describeEvent('charging_started', { chargerStartedAt: '1970-01-01T00:00:00.000Z', chargerClock: false, skewMs: -1 })).toContain('not believed')
     expect(describeEvent('capture_failed', { code: 'expired', message: 'gone' })).toContain('expired')
     expect(describeEvent('something_new', {})).toBe('something new')
     expect(sourceOf('webhook')).toBe('webhook')

@@ -2,7 +2,13 @@
  * OCPP 1.6 MeterValue parsing: whatever units and phases a charger reports, the rest of the BFF sees
  * integer Wh, integer W and a whole-number state of charge.
  */
-import type { MeterSample } from './gateway'
+/** One reading as the charger reported it: the register absolute, in Wh. */
+export interface MeterSample {
+  at: Date
+  energyWh: number | null
+  powerW: number | null
+  socPercent: number | null
+}
 
 export interface SampledValue {
   value: string

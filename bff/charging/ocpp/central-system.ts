@@ -11,21 +11,13 @@ import { RPCServer, createRPCError } from 'ocpp-rpc'
 import type RPCServerClient from 'ocpp-rpc/lib/server-client'
 import type { IHandlersOption } from 'ocpp-rpc'
 import type pino from 'pino'
-import type { Db } from '../store/db'
-import { chargers, connectors, meterSamples, transactions, type ConnectorStatus } from '../store/schema'
-import { hashToken, tokenMatches, verifyPassword } from '../secrets'
+import type { Db } from '../../store/db'
+import { chargers, connectors, type ConnectorStatus } from '../../store/schema'
+import { hashToken, tokenMatches, verifyPassword } from '../../secrets'
+import { ChargerOfflineError, type AuthorizeResult, type ChargerGateway, type ChargerListener, type RemoteResult, type StopCause } from '../gateway'
+import { transactions } from './schema'
 import { boundedOcpp16Validator, boundedTransactionData, maxFrameBytes, offersOcpp16 } from './limits'
-import {
-  ChargerOfflineError,
-  transactionEvent,
-  type ChargerGateway,
-  type ChargerListener,
-  type IdTagStatus,
-  type MeterSample,
-  type RemoteResult,
-  type TransactionEvent,
-} from './gateway'
-import { hasReading, parseMeterValue, type MeterValue } from './meter'
+import { hasReading, parseMeterValue, type MeterSample, type MeterValue } from './meter'
 
 export interface OcppCentralSystemOptions {
   db: Db
@@ -40,23 +32,31 @@ export interface OcppCentralSystemOptions {
 
 type Params = Record<string, any>
 
-/** A transactions row as raw SQL returns it (both PGlite and node-postgres); times as epoch milliseconds. */
-interface TransactionSqlRow {
-  id: number
-  charger_id: string
-  connector_id: number
-  id_tag: string
-  meter_start_wh: number | string | bigint
-  meter_stop_wh: number | string | bigint | null
-  stop_reason: string | null
-  started_ms: number
-  stopped_ms: number | null
-  received_ms: number
-  stop_received_ms: number | null
-}
+type TransactionRow = typeof transactions.$inferSelect
+type IdTagStatus = 'Accepted' | 'Blocked' | 'Expired' | 'Invalid' | 'ConcurrentTx'
 type Handler = (client: RPCServerClient, params: Params) => Promise<Params>
 
 const heartbeatIntervalSeconds = 300
+
+const idTagStatus: Record<AuthorizeResult, IdTagStatus> = { accepted: 'Accepted', blocked: 'Blocked', invalid: 'Invalid' }
+
+/** OCPP 1.6 StopTransaction reasons in our words. */
+const stopCauses: Record<string, StopCause> = {
+  EVDisconnected: 'unplugged',
+  Local: 'local',
+  Remote: 'remote',
+  PowerLoss: 'power_loss',
+  Reboot: 'charger_reboot',
+  HardReset: 'charger_reboot',
+  SoftReset: 'charger_reboot',
+  EmergencyStop: 'emergency_stop',
+  DeAuthorized: 'deauthorized',
+  UnlockCommand: 'remote',
+  Other: 'charger',
+}
+
+/** Transactions this old are not delivered again on recovery. */
+const recoveryWindowMs = 7 * 24 * 3600_000
 
 /** `/ocpp/{id}` with exactly one non-empty, decodable segment after the prefix; null otherwise. */
 export function chargePointIdFromPath(url: string | undefined): string | null {
@@ -140,18 +140,53 @@ export class OcppCentralSystem implements ChargerGateway {
     return this.clients.size
   }
 
-  async remoteStart(chargerId: string, request: { connectorId: number; idTag: string }): Promise<RemoteResult> {
-    const reply = await this.command(chargerId, 'RemoteStartTransaction', request)
+  async startCharging(chargerId: string, request: { sessionId: string; connectorId: number; token: string }): Promise<RemoteResult> {
+    const reply = await this.command(chargerId, 'RemoteStartTransaction', { connectorId: request.connectorId, idTag: request.token })
     return reply.status === 'Accepted' ? 'Accepted' : 'Rejected'
   }
 
-  async remoteStop(chargerId: string, transactionId: number): Promise<RemoteResult> {
-    const reply = await this.command(chargerId, 'RemoteStopTransaction', { transactionId })
+  /** RemoteStopTransaction for the session's running transaction; Rejected when the charger has reported none. */
+  async stopCharging(chargerId: string, sessionId: string): Promise<RemoteResult> {
+    const [tx] = await this.db
+      .select({ id: transactions.id })
+      .from(transactions)
+      .where(and(eq(transactions.chargerId, chargerId), eq(transactions.sessionId, sessionId), isNull(transactions.stoppedAt)))
+      .orderBy(desc(transactions.id))
+      .limit(1)
+    if (!tx) {
+      if (!this.clients.has(chargerId)) throw new ChargerOfflineError(chargerId)
+      return 'Rejected'
+    }
+    const reply = await this.command(chargerId, 'RemoteStopTransaction', { transactionId: tx.id })
     return reply.status === 'Accepted' ? 'Accepted' : 'Rejected'
   }
 
   async askStatus(chargerId: string): Promise<void> {
     await this.command(chargerId, 'TriggerMessage', { requestedMessage: 'StatusNotification' })
+  }
+
+  /**
+   * Delivers again what a crash kept the session side from taking: starts never bound to a
+   * session, stops never acknowledged. Safe to run any time; the session side is idempotent.
+   */
+  async recover(): Promise<void> {
+    const since = new Date(this.clock().getTime() - recoveryWindowMs)
+    const unfinished = await this.db
+      .select()
+      .from(transactions)
+      .where(
+        and(
+          sql`${transactions.receivedAt} > ${since}`,
+          or(and(isNull(transactions.sessionId), isNull(transactions.stoppedAt)), and(sql`${transactions.stoppedAt} is not null`, eq(transactions.stopTold, false))),
+        ),
+      )
+    for (const tx of unfinished) {
+      await this.serial(tx.chargerId, async () => {
+        const [now] = await this.db.select().from(transactions).where(eq(transactions.id, tx.id))
+        if (now.stoppedAt) await this.stopped(now)
+        else if ((await this.authorize(now.chargerId, now.connectorId, now.idTag)) === 'Accepted') await this.started(now)
+      })
+    }
   }
 
   /** Closes every charger connection and the RPC server, after the messages in hand are handled. */
@@ -176,14 +211,15 @@ export class OcppCentralSystem implements ChargerGateway {
     const [row] = await this.db
       .select({ passwordHash: chargers.passwordHash })
       .from(chargers)
-      .where(eq(chargers.id, chargerId))
-    if (!row) return false
+      .where(and(eq(chargers.id, chargerId), eq(chargers.gateway, 'ocpp')))
+    if (!row?.passwordHash) return false
     // base64 keeps binary passwords (allowed by OCPP) distinct; utf8 decoding would not.
     const presented = password.toString('base64')
     const known = this.verified.get(chargerId)
-    if (known && known.passwordHash === row.passwordHash && tokenMatches(presented, known.passwordDigest)) return true
-    if (!(await verifyPassword(password, row.passwordHash))) return false
-    this.verified.set(chargerId, { passwordHash: row.passwordHash, passwordDigest: hashToken(presented) })
+    const passwordHash = row.passwordHash
+    if (known && known.passwordHash === passwordHash && tokenMatches(presented, known.passwordDigest)) return true
+    if (!(await verifyPassword(password, passwordHash))) return false
+    this.verified.set(chargerId, { passwordHash, passwordDigest: hashToken(presented) })
     return true
   }
 
@@ -306,7 +342,7 @@ export class OcppCentralSystem implements ChargerGateway {
         return {}
       }
       await this.tell('connectorStatus', () =>
-        this.listener.connectorStatus({ chargerId, connectorId: p.connectorId, status, errorCode, at }),
+        this.listener.connectorStatus({ chargerId, connectorId: p.connectorId, status, errorCode }),
       )
       return {}
     },
@@ -335,23 +371,20 @@ export class OcppCentralSystem implements ChargerGateway {
         )
         .orderBy(desc(transactions.id))
         .limit(1)
-      const status = await this.authorize(chargerId, p.connectorId, p.idTag)
-      if (seen) {
-        this.log.info({ chargerId, transactionId: seen.id }, 'StartTransaction delivered again')
-        // Told again: the first delivery may have been cut short by a crash; the listener is idempotent.
-        if (status === 'Accepted' && !seen.stoppedAt) await this.tell('transactionStarted', () => this.listener.transactionStarted(transactionEvent(seen)))
-        return { transactionId: seen.id, idTagInfo: { status } }
-      }
+      let status = await this.authorize(chargerId, p.connectorId, p.idTag)
       // Recorded even when refused: the charger needs a transactionId to stop with.
-      const [row] = await this.db
-        .insert(transactions)
-        .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt, receivedAt: this.clock() })
-        .returning()
-      if (status === 'Accepted') {
-        await this.tell('transactionStarted', () => this.listener.transactionStarted(transactionEvent(row)))
-      } else {
-        this.log.info({ chargerId, transactionId: row.id, status }, 'StartTransaction refused')
-      }
+      const row =
+        seen ??
+        (
+          await this.db
+            .insert(transactions)
+            .values({ chargerId, connectorId: p.connectorId, idTag: p.idTag, meterStartWh: p.meterStart, startedAt, receivedAt: this.clock() })
+            .returning()
+        )[0]
+      if (seen) this.log.info({ chargerId, transactionId: seen.id }, 'StartTransaction delivered again')
+      // Told again on a resend: the first delivery may have been cut short by a crash.
+      if (status === 'Accepted' && !row.stoppedAt && (await this.started(row)) === null) status = 'Invalid'
+      if (status !== 'Accepted') this.log.info({ chargerId, transactionId: row.id, status }, 'StartTransaction refused')
       return { transactionId: row.id, idTagInfo: { status } }
     },
 
@@ -360,14 +393,12 @@ export class OcppCentralSystem implements ChargerGateway {
       if (p.transactionId === undefined) return {}
       const samples = (p.meterValue as MeterValue[]).map(parseMeterValue).filter(hasReading)
       if (samples.length === 0) return {}
-      const tx = await this.recordSamples(chargerId, p.transactionId, samples)
+      const tx = await this.recordLatest(chargerId, p.transactionId, samples)
       if (!tx) {
         this.log.warn({ chargerId, transactionId: p.transactionId }, 'MeterValues for a transaction this charger does not have')
         return {}
       }
-      for (const sample of samples) {
-        await this.tell('meterValues', () => this.listener.meterValues(tx, sample))
-      }
+      await this.readings(tx, samples)
       return {}
     },
 
@@ -392,12 +423,11 @@ export class OcppCentralSystem implements ChargerGateway {
           .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId)))
         this.log.info({ chargerId, transactionId: p.transactionId }, 'StopTransaction for a stopped or unknown transaction')
         // Told again (idempotent): the first delivery may have been cut short by a crash.
-        if (stopped) await this.tell('transactionStopped', () => this.listener.transactionStopped(transactionEvent(stopped)))
+        if (stopped) await this.stopped(stopped)
         return reply
       }
       const samples = (boundedTransactionData(p.transactionData as MeterValue[] | undefined) ?? []).map(parseMeterValue).filter(hasReading)
-      if (samples.length > 0) await this.insertSamples(row.id, samples)
-      await this.tell('transactionStopped', () => this.listener.transactionStopped(transactionEvent(row)))
+      await this.stopped(row, samples)
       return reply
     },
 
@@ -419,7 +449,7 @@ export class OcppCentralSystem implements ChargerGateway {
 
   private async authorize(chargerId: string, connectorId: number | null, idTag: string): Promise<IdTagStatus> {
     try {
-      return await this.listener.authorize({ chargerId, connectorId, idTag })
+      return idTagStatus[await this.listener.authorize({ chargerId, connectorId, token: idTag })]
     } catch (error) {
       this.log.error({ err: error, chargerId, idTag }, 'authorize failed: refusing the idTag')
       return 'Invalid'
@@ -427,53 +457,83 @@ export class OcppCentralSystem implements ChargerGateway {
   }
 
   /**
-   * Updates the transaction's latest reading and stores the samples in one statement: MeterValues is
-   * the hot path (hundreds a second). The update also proves the transaction belongs to this charger;
-   * another charger's transaction id matches nothing, so nothing is stored.
+   * Tells the session side charging began and binds the transaction to the session it names.
+   * Null when the session side refuses it; undefined when it could not be told (told again later).
    */
-  private async recordSamples(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionEvent | null> {
-    const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
-    const rows = JSON.stringify(
-      samples.map((s) => ({ at: s.at.toISOString(), energy_wh: s.energyWh, power_w: s.powerW, soc_percent: s.socPercent })),
-    )
-    const result = await this.db.execute(sql`
-      with tx as (
-        update transactions set
-          last_energy_wh = coalesce(${latest('energyWh')}::bigint, last_energy_wh),
-          last_power_w = coalesce(${latest('powerW')}::integer, last_power_w),
-          last_sample_at = ${samples[samples.length - 1].at.toISOString()}::timestamptz
-        where id = ${transactionId} and charger_id = ${chargerId}
-        returning id, charger_id, connector_id, id_tag, meter_start_wh, started_at, meter_stop_wh, stopped_at, stop_reason, received_at, stop_received_at
-      ), stored as (
-        insert into meter_samples (transaction_id, at, energy_wh, power_w, soc_percent)
-        select tx.id, s.at, s.energy_wh, s.power_w, s.soc_percent
-        from tx, jsonb_to_recordset(${rows}::jsonb) as s(at timestamptz, energy_wh bigint, power_w integer, soc_percent integer)
-      )
-      select id, charger_id, connector_id, id_tag, meter_start_wh, meter_stop_wh, stop_reason,
-        (extract(epoch from started_at) * 1000)::float8 as started_ms,
-        (extract(epoch from stopped_at) * 1000)::float8 as stopped_ms,
-        (extract(epoch from received_at) * 1000)::float8 as received_ms,
-        (extract(epoch from stop_received_at) * 1000)::float8 as stop_received_ms
-      from tx`)
-    const [row] = (result as unknown as { rows: TransactionSqlRow[] }).rows
-    if (!row) return null
-    return {
-      transactionId: row.id,
-      chargerId: row.charger_id,
-      connectorId: row.connector_id,
-      idTag: row.id_tag,
-      meterStartWh: Number(row.meter_start_wh),
-      startedAt: new Date(row.started_ms),
-      meterStopWh: row.meter_stop_wh === null ? null : Number(row.meter_stop_wh),
-      stoppedAt: row.stopped_ms === null ? null : new Date(row.stopped_ms),
-      stopReason: row.stop_reason,
-      receivedAt: new Date(row.received_ms),
-      stopReceivedAt: row.stop_received_ms === null ? null : new Date(row.stop_received_ms),
+  private async started(tx: TransactionRow): Promise<string | null | undefined> {
+    let sessionId: string | null
+    try {
+      sessionId = await this.listener.chargingStarted({
+        chargerId: tx.chargerId,
+        connectorId: tx.connectorId,
+        token: tx.idTag,
+        sessionId: tx.sessionId,
+        startedAt: tx.startedAt,
+        receivedAt: tx.receivedAt,
+      })
+    } catch (error) {
+      this.log.error({ err: error, transactionId: tx.id }, 'charging start not taken: told again on recovery')
+      return undefined
+    }
+    if (sessionId && sessionId !== tx.sessionId) {
+      await this.db.update(transactions).set({ sessionId }).where(eq(transactions.id, tx.id))
+      tx.sessionId = sessionId
+    }
+    return sessionId
+  }
+
+  /** Readings as energy delivered in the session so far. */
+  private async readings(tx: TransactionRow, samples: MeterSample[]): Promise<void> {
+    if (!tx.sessionId) return
+    for (const sample of samples) {
+      const energyWh = sample.energyWh === null ? null : Math.max(0, sample.energyWh - tx.meterStartWh)
+      await this.tell('meterReading', () => this.listener.meterReading({ sessionId: tx.sessionId!, at: sample.at, energyWh, powerW: sample.powerW, socPercent: sample.socPercent }))
     }
   }
 
-  private async insertSamples(transactionId: number, samples: MeterSample[]): Promise<void> {
-    await this.db.insert(meterSamples).values(samples.map((s) => ({ transactionId, ...s })))
+  /** Tells the session side charging ended (with the stop's own readings first); remembered once taken. */
+  private async stopped(tx: TransactionRow, samples: MeterSample[] = []): Promise<void> {
+    if (!tx.sessionId && (await this.authorize(tx.chargerId, tx.connectorId, tx.idTag)) === 'Accepted') await this.started(tx)
+    if (!tx.sessionId) {
+      await this.db.update(transactions).set({ stopTold: true }).where(eq(transactions.id, tx.id))
+      return
+    }
+    await this.readings(tx, samples)
+    try {
+      await this.listener.chargingStopped({
+        sessionId: tx.sessionId,
+        chargerId: tx.chargerId,
+        connectorId: tx.connectorId,
+        energyWh: Math.max(0, (tx.meterStopWh ?? tx.meterStartWh) - tx.meterStartWh),
+        stoppedAt: tx.stoppedAt,
+        receivedAt: tx.stopReceivedAt ?? this.clock(),
+        cause: stopCauses[tx.stopReason ?? 'Local'] ?? 'charger',
+      })
+      await this.db.update(transactions).set({ stopTold: true }).where(eq(transactions.id, tx.id))
+    } catch (error) {
+      this.log.error({ err: error, transactionId: tx.id }, 'charging stop not taken: told again on recovery')
+    }
+  }
+
+  /**
+   * Updates the transaction's latest reading in one statement: MeterValues is the hot path. The
+   * update also proves the transaction belongs to this charger; another charger's transaction id
+   * matches nothing.
+   */
+  private async recordLatest(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionRow | null> {
+    const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
+    const energy = latest('energyWh')
+    const power = latest('powerW')
+    const [row] = await this.db
+      .update(transactions)
+      .set({
+        ...(energy !== null ? { lastEnergyWh: energy } : {}),
+        ...(power !== null ? { lastPowerW: power } : {}),
+        lastSampleAt: samples[samples.length - 1].at,
+      })
+      .where(and(eq(transactions.id, transactionId), eq(transactions.chargerId, chargerId)))
+      .returning()
+    return row ?? null
   }
 
   private async configureMeterInterval(client: RPCServerClient): Promise<void> {
