@@ -299,6 +299,8 @@ export const users = pgTable('users', {
   /** Lower-cased; the sign-in name. */
   email: text('email').notNull().unique(),
   name: text('name'),
+  /** The app language the driver last signed in with (sv, en, nb, da, fi, de): mails to them use it. */
+  locale: text('locale'),
   createdAt: ts('created_at').notNull().defaultNow(),
 })
 
@@ -401,6 +403,8 @@ export const grants = pgTable(
     /** Monthly caps; null: none. */
     capEnergyWh: int64('cap_energy_wh'),
     capAmount: int64('cap_amount'),
+    /** When the owner last changed the caps: a stop at the cap before that no longer uses up the month. */
+    capsChangedAt: ts('caps_changed_at'),
     createdBy: text('created_by').references(() => users.id),
     createdAt: ts('created_at').notNull().defaultNow(),
     revokedAt: ts('revoked_at'),
