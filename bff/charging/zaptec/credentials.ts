@@ -1,0 +1,60 @@
+/**
+ * The owner's Zaptec API password must be readable again (Zaptec's API takes only a password grant),
+ * so it cannot be hashed like our own secrets: it is sealed with AES-256-GCM. The key comes from the
+ * operator (ZAPTEC_CREDENTIALS_KEY, kept out of the database) or, failing that, is made once in
+ * signing_keys, which keeps the password out of exports of the installations table at least.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { eq } from 'drizzle-orm'
+import type { Db } from '../../store/db'
+import { signingKeys } from '../../store/schema'
+
+const keyName = 'zaptec-credentials'
+
+export class CredentialSealer {
+  private key: Promise<Buffer> | null
+
+  /** `key`: 32 bytes, or base64/base64url of them. */
+  constructor(
+    private readonly db: Db,
+    key?: Buffer | string,
+  ) {
+    this.key = key === undefined ? null : Promise.resolve(parseKey(key))
+  }
+
+  /** `v1.<iv>.<tag>.<ciphertext>`, base64url. */
+  async seal(plain: string): Promise<string> {
+    const iv = randomBytes(12)
+    const cipher = createCipheriv('aes-256-gcm', await this.secret(), iv)
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
+    return ['v1', iv, cipher.getAuthTag(), body].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.')
+  }
+
+  async open(sealed: string): Promise<string> {
+    const [version, iv, tag, body] = sealed.split('.')
+    if (version !== 'v1' || !iv || !tag || body === undefined) throw new Error('Not a sealed Zaptec credential')
+    const decipher = createDecipheriv('aes-256-gcm', await this.secret(), Buffer.from(iv, 'base64url'))
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8')
+  }
+
+  private secret(): Promise<Buffer> {
+    this.key ??= this.load().catch((error: unknown) => {
+      this.key = null
+      throw error
+    })
+    return this.key
+  }
+
+  private async load(): Promise<Buffer> {
+    await this.db.insert(signingKeys).values({ name: keyName, secret: randomBytes(32).toString('base64url') }).onConflictDoNothing()
+    const [row] = await this.db.select().from(signingKeys).where(eq(signingKeys.name, keyName))
+    return Buffer.from(row.secret, 'base64url')
+  }
+}
+
+function parseKey(key: Buffer | string): Buffer {
+  const bytes = typeof key === 'string' ? Buffer.from(key, 'base64url') : key
+  if (bytes.length !== 32) throw new Error('The Zaptec credentials key must be 32 bytes (base64 or base64url)')
+  return bytes
+}
