@@ -244,6 +244,11 @@ export class FakeZaptecCloud {
     }
   }
 
+  /** Every API token stops working (as after a password change): clients must log in again. */
+  revokeTokens(): void {
+    this.tokens.clear()
+  }
+
   setOnline(chargerId: string, online: boolean): void {
     this.sim(chargerId).online = online
   }
