@@ -151,6 +151,10 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
     await exited
   }
 
+  // Never leave the BFF behind when this process goes (a test timeout, Ctrl-C).
+  const orphanGuard = () => child?.kill('SIGKILL')
+  process.once('exit', orphanGuard)
+
   const outages: { from: number; to: number }[] = []
   let restarting: Promise<void> | null = null
   await start()
@@ -176,6 +180,7 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
     async stop() {
       await restarting
       await killNow('SIGTERM')
+      process.off('exit', orphanGuard)
       log.end()
     },
     async events(ids) {

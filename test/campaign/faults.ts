@@ -118,8 +118,9 @@ export function planFor(index: number, kind: FaultKind, seed: number): Plan {
       plan.stopBy = 'driver'
       break
     case 'delayed':
-      plan.delayMs = r.pick([[200, 1500], [1000, 4000]] as [number, number][])
-      plan.variant = `${plan.delayMs[0]}-${plan.delayMs[1]}ms`
+      // Every message slow on a poor link, or now and then one held up for seconds (the unplug among them).
+      plan.variant = r.pick(['slow_link', 'sporadic', 'late_unplug'])
+      plan.delayMs = plan.variant === 'slow_link' ? [100, 700] : plan.variant === 'sporadic' ? [1000, 4000] : [3000, 8000]
       break
     case 'reordered':
       plan.variant = r.pick(['unplug_before_stop', 'late_meter_values', 'finishing_after_available'])

@@ -27,7 +27,10 @@ export interface SessionResult {
   chargerId: string
   sessionId: string | null
   paymentId: string | null
-  /** Set when the BFF refused to create the session (e.g. 409 connector_busy: the previous one is stuck). */
+  /**
+   * Set when the session could not be run: the BFF refused to create it (e.g. 409 connector_busy:
+   * the previous session there is stuck), or the campaign itself failed (a bug of ours, not a pass).
+   */
   refused: string | null
   state: string | null
   final: boolean
@@ -136,8 +139,12 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
         return action === 'StartTransaction' && attempt === 0 ? { loseAnswer: true } : undefined
       case 'duplicated':
         return { duplicate: true }
-      case 'delayed':
-        return { delayMs: r.int(plan.delayMs![0], plan.delayMs![1]) }
+      case 'delayed': {
+        const [lo, hi] = plan.delayMs!
+        if (plan.variant === 'slow_link' || (plan.variant === 'sporadic' && r.chance(0.2))) return { delayMs: r.int(lo, hi) }
+        if (plan.variant === 'late_unplug' && action === 'StatusNotification' && payload.status === 'Available' && phase === 'unplug') return { delayMs: r.int(lo, hi) }
+        return undefined
+      }
       case 'reordered':
         if (plan.variant === 'unplug_before_stop' && action === 'StopTransaction' && attempt === 0) return { delayMs: 2500 }
         if (plan.variant === 'finishing_after_available' && action === 'StatusNotification' && payload.status === 'Finishing') return { delayMs: 2500 }
@@ -170,6 +177,7 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     await drive()
   } catch (error) {
     note(`campaign error: ${(error as Error).stack ?? error}`)
+    result.refused ??= `campaign error: ${(error as Error).message}`
   } finally {
     cp.fault = null
     cp.loseIncoming = null
@@ -181,10 +189,17 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
   async function drive() {
     // ——— the driver starts ———
     const key = randomUUID()
-    const created = await api(base, ip, 'POST', '/api/sessions', {
-      key,
-      body: { chargerId: cp.id, connectorId: 1, method: 'card', ...(plan.capAmount ? { capAmount: plan.capAmount } : {}) },
-    })
+    const create = () =>
+      api(base, ip, 'POST', '/api/sessions', {
+        key,
+        body: { chargerId: cp.id, connectorId: 1, method: 'card', ...(plan.capAmount ? { capAmount: plan.capAmount } : {}) },
+      })
+    let created = await create()
+    // A driver tries again while the charger reconnects (e.g. after the BFF restarted).
+    for (let tries = 0; created.status === 409 && created.body?.error?.code === 'charger_offline' && tries < 30; tries++) {
+      await sleep(1000)
+      created = await create()
+    }
     note(`POST /api/sessions → ${created.status} ${created.status === 201 ? created.body.session.id : JSON.stringify(created.body)}`)
     if (created.status !== 201) {
       result.refused = `${created.status} ${created.body?.error?.code ?? ''}`.trim()
