@@ -4,6 +4,7 @@ import type { AppContext } from '../app'
 import { AppError } from '../errors'
 import { tokenMatches } from '../secrets'
 import { provisionCharger } from '../chargers/provision'
+import { setUpZaptecInstallation } from '../charging/zaptec/installations'
 import { json } from './validation'
 
 const newCharger = z.object({
@@ -13,6 +14,18 @@ const newCharger = z.object({
   maxPowerW: z.number().int().min(1000).max(1_000_000).optional(),
   plug: z.string().min(1).max(20).optional(),
   label: z.string().max(80).optional(),
+  gateway: z.enum(['ocpp', 'zaptec']).optional(),
+  zaptecChargerId: z.string().min(1).max(64).optional(),
+})
+
+const zaptecSetup = z.object({
+  siteId: z.string().min(1).max(64),
+  webhooks: z.boolean(),
+  api: z.boolean(),
+  webhookAuth: z.enum(['basic', 'oauth']).optional(),
+  zaptecInstallationId: z.string().min(1).max(64).optional(),
+  apiUsername: z.string().min(1).max(254).optional(),
+  apiPassword: z.string().min(1).max(200).optional(),
 })
 
 /** Operator commands for the command line, guarded by the admin token the server writes at start. */
@@ -27,4 +40,5 @@ export function adminRoutes(d: AppContext) {
       await next()
     })
     .post('/chargers', json(newCharger), async (c) => c.json(await provisionCharger(d.db, c.req.valid('json'), d.publicUrl), 201))
+    .post('/zaptec-installations', json(zaptecSetup), async (c) => c.json(await setUpZaptecInstallation(d.db, c.req.valid('json'), d.publicUrl), 201))
 }

@@ -53,8 +53,6 @@ export interface ZaptecGatewayOptions {
   /** Per Zaptec account (default 8: Zaptec's limit is about 10 a second). */
   requestsPerSecond?: number
   api?: Pick<ZaptecApiOptions, 'retries' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs'>
-  /** 32 bytes that seal stored API passwords; default: a key made once in the database. */
-  credentialsKey?: string | Buffer
 }
 
 export type SessionStartResult = { approved: true; sessionId: string } | { approved: false; reason: string }
@@ -122,7 +120,7 @@ export class ZaptecGateway implements ChargerGateway {
     this.startRepeatMs = (o.startRepeatSeconds ?? 120) * 1000
     this.requestsPerSecond = o.requestsPerSecond ?? 8
     this.apiOptions = o.api
-    this.sealer = new CredentialSealer(o.db, o.credentialsKey)
+    this.sealer = new CredentialSealer(o.db)
   }
 
   /** Loads the chargers, tells the session side what a crash kept from it, and starts polling. */

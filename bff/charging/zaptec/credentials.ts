@@ -1,8 +1,7 @@
 /**
  * The owner's Zaptec API password must be readable again (Zaptec's API takes only a password grant),
- * so it cannot be hashed like our own secrets: it is sealed with AES-256-GCM. The key comes from the
- * operator (ZAPTEC_CREDENTIALS_KEY, kept out of the database) or, failing that, is made once in
- * signing_keys, which keeps the password out of exports of the installations table at least.
+ * so it cannot be hashed like our own secrets: it is sealed with AES-256-GCM under a key made once in
+ * signing_keys, apart from the installations table (an export or log of that table shows no password).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { eq } from 'drizzle-orm'
@@ -12,15 +11,9 @@ import { signingKeys } from '../../store/schema'
 const keyName = 'zaptec-credentials'
 
 export class CredentialSealer {
-  private key: Promise<Buffer> | null
+  private key: Promise<Buffer> | null = null
 
-  /** `key`: 32 bytes, or base64/base64url of them. */
-  constructor(
-    private readonly db: Db,
-    key?: Buffer | string,
-  ) {
-    this.key = key === undefined ? null : Promise.resolve(parseKey(key))
-  }
+  constructor(private readonly db: Db) {}
 
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url. */
   async seal(plain: string): Promise<string> {
@@ -51,10 +44,4 @@ export class CredentialSealer {
     const [row] = await this.db.select().from(signingKeys).where(eq(signingKeys.name, keyName))
     return Buffer.from(row.secret, 'base64url')
   }
-}
-
-function parseKey(key: Buffer | string): Buffer {
-  const bytes = typeof key === 'string' ? Buffer.from(key, 'base64url') : key
-  if (bytes.length !== 32) throw new Error('The Zaptec credentials key must be 32 bytes (base64 or base64url)')
-  return bytes
 }
