@@ -91,8 +91,8 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
       await seedDemo(store.db)
       for (let i = 1; i <= o.chargers; i++) {
         const id = `CAMP-${String(i).padStart(4, '0')}`
-        const { password } = await provisionCharger(store.db, { id, siteId: 'demo', connectors: 1, maxPowerW: 350_000, plug: 'CCS2' }, 'http://127.0.0.1')
-        chargers.push({ id, password })
+        const created: { password?: string } = await provisionCharger(store.db, { id, siteId: 'demo', connectors: 1, maxPowerW: 350_000, plug: 'CCS2' }, 'http://127.0.0.1')
+        chargers.push({ id, password: created.password! })
       }
     } finally {
       await store.close()
