@@ -244,6 +244,14 @@ export class FakeZaptecCloud {
     }
   }
 
+  /** Points an installation's web hooks elsewhere, as an owner does in Zaptec's portal. */
+  setWebhooks(installationId: string, webhooks: FakeZaptecWebhooks): void {
+    const installation = this.o.installations.find((i) => i.id === installationId)
+    if (!installation) throw new Error(`No Zaptec installation ${installationId}`)
+    installation.webhooks = webhooks
+    this.hookTokens.delete(installationId)
+  }
+
   /** Every API token stops working (as after a password change): clients must log in again. */
   revokeTokens(): void {
     this.tokens.clear()

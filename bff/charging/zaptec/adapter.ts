@@ -13,6 +13,7 @@
  *
  * Every listener call happens after what it relies on is stored, one charger at a time and in order.
  */
+import { EventEmitter } from 'node:events'
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type pino from 'pino'
 import type { Db } from '../../store/db'
@@ -80,7 +81,14 @@ export interface SessionEndCall {
   stoppedByRfid?: boolean
 }
 
-export class ZaptecGateway implements ChargerGateway {
+/** A session now waits for its car on this charger (the embedded demo's simulated driver plugs in on it). */
+export interface WaitingEvent {
+  chargerId: string
+  zaptecChargerId: string
+  sessionId: string
+}
+
+export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> implements ChargerGateway {
   readonly log: pino.Logger
   private readonly db: Db
   private readonly listener: ChargerListener
@@ -107,6 +115,7 @@ export class ZaptecGateway implements ChargerGateway {
   private closed = false
 
   constructor(o: ZaptecGatewayOptions) {
+    super()
     this.db = o.db
     this.listener = o.listener
     this.log = o.logger.child({ component: 'zaptec' })
@@ -165,6 +174,7 @@ export class ZaptecGateway implements ChargerGateway {
         state: 'waiting',
         waitUntil: new Date(now.getTime() + this.waitMs),
       })
+      this.emit('waiting', { chargerId, zaptecChargerId: target.charger.zaptecChargerId, sessionId: request.sessionId })
       if (!target.installation.webhooks && target.installation.api) {
         // The car may be there already; if the API does not answer now, the next poll lets it in.
         await this.observe(target, { force: false }).catch((error) => this.log.warn({ err: error, chargerId }, 'Zaptec state read at start failed'))
