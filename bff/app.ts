@@ -33,6 +33,7 @@ import { authRoutes } from './routes/auth'
 import { meRoutes } from './routes/me'
 import { ownerRoutes, siteAccessRoutes } from './routes/owner'
 import { inviteRoutes } from './routes/invites'
+import { zaptecSiteRoutes } from './charging/zaptec/owner-routes'
 import { devRoutes } from './routes/dev'
 import { rateLimiters, type Limiters } from './routes/rate-limit'
 import { clientIp, type TrustProxy } from './http/client-address'
@@ -146,6 +147,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/chargers', chargerRoutes(ctx))
     .route('/api/sites', siteRoutes(ctx))
     .route('/api/sites', siteAccessRoutes(ctx))
+    .route('/api/sites', zaptecSiteRoutes(ctx))
     .route('/api/sessions', sessionRoutes(ctx))
     .route('/api/receipts', receiptRoutes(ctx))
     .route('/api/payments/simulated', demo && deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())
