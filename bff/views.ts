@@ -57,6 +57,8 @@ export interface ChargerView {
   qrUrl: string
   /** The signed-in driver's best grant covering this charger (null: none, or a guest). */
   grant?: ChargerGrantView | null
+  /** Why the driver's grants here cannot start now (this month's cap used up, expired…); null when one can, or none covers it. */
+  grantRefused?: 'grant_cap_reached' | 'grant_expired' | 'grant_not_yet_valid' | 'grant_revoked' | null
 }
 
 export interface ChargerGrantView {
@@ -66,6 +68,10 @@ export interface ChargerGrantView {
   price: 'free' | 'private' | 'site'
   /** What is left of this month's caps; null where the grant has no cap of that kind. */
   capLeft: { energyWh: number | null; amount: number | null; reached: boolean }
+  /** The monthly caps themselves (null: none of that kind). */
+  caps: { energyWh: number | null; amount: number | null }
+  /** The prices this driver starts with under the grant (free: every price 0), shown before the start. */
+  tariff: TariffView
 }
 
 export interface CostLineView {

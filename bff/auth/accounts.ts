@@ -40,6 +40,11 @@ export async function findOrCreateUser(db: Db, email: string, now: Date): Promis
   return { userId: raced.id, created: false }
 }
 
+/** The language the driver uses the app in: mails to them are written in it. */
+export async function rememberLocale(db: Db, userId: string, locale: string): Promise<void> {
+  await db.update(users).set({ locale }).where(eq(users.id, userId))
+}
+
 /** Signs this device in: a new auth session, its token in an HttpOnly cookie, pending grants linked. */
 export async function signIn(c: Context, db: Db, o: { userId: string; publicUrl: string; now: Date }): Promise<void> {
   const token = newToken()

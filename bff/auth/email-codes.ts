@@ -11,6 +11,8 @@ import type { Db } from '../store/db'
 import { emailCodes } from '../store/schema'
 import { hashToken, newToken, tokenMatches } from '../secrets'
 import type { Mailer } from '../mail/mailer'
+import { mailTexts } from '../mail/texts'
+import type { UiLocale } from '../../web/format'
 import { AppError } from '../errors'
 
 export const codeLifetimeMs = 10 * 60_000
@@ -19,8 +21,8 @@ export const attemptsPerCode = 100
 
 const codeInput = (email: string, code: string) => `email-code:${email}:${code}`
 
-/** Sends a fresh code. The caller answers the same whether or not the address has an account. */
-export async function sendCode(db: Db, mailer: Mailer, email: string, now: Date): Promise<void> {
+/** Sends a fresh code, in the driver's language. The caller answers the same whether or not the address has an account. */
+export async function sendCode(db: Db, mailer: Mailer, email: string, now: Date, language: UiLocale = 'en'): Promise<void> {
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0')
   await db.insert(emailCodes).values({
     id: newToken(12),
@@ -29,11 +31,8 @@ export async function sendCode(db: Db, mailer: Mailer, email: string, now: Date)
     createdAt: now,
     expiresAt: new Date(now.getTime() + codeLifetimeMs),
   })
-  await mailer.send({
-    to: email,
-    subject: 'Your Laddpunkt code',
-    text: `Your Laddpunkt sign-in code is ${code}\n\nIt is valid for 10 minutes. If you did not ask for it, ignore this mail.`,
-  })
+  const words = mailTexts[language].signInCode
+  await mailer.send({ to: email, subject: words.subject, text: words.body(code) })
 }
 
 /** A guess that matched no live code of the address. */

@@ -70,6 +70,10 @@ export async function chargerView(db: Db, chargerId: string, publicUrl: string, 
  */
 export async function forViewer(db: Db, view: ChargerView, userId: string | null, now: Date): Promise<ChargerView> {
   const everyone = startMethodsFor(view.site.accessMode).filter((m) => m !== 'grant')
-  const grant = userId ? await chargerGrant(db, { userId, siteId: view.site.id, chargerId: view.id, now }) : null
-  return { ...view, startMethods: grant ? ['grant', ...everyone] : everyone, grant }
+  const found = userId ? await chargerGrant(db, { userId, siteId: view.site.id, chargerId: view.id, now, siteComponents: view.tariff.components }) : null
+  if (!found || 'refused' in found) return { ...view, startMethods: everyone, grant: null, grantRefused: found?.refused ?? null }
+  const { components, ...grant } = found.grant
+  // The driver's own prices, in the site's currency and VAT; a grant session places no hold.
+  const tariff = { ...view.tariff, components, holdAmount: 0 }
+  return { ...view, startMethods: ['grant', ...everyone], grant: { ...grant, tariff } }
 }

@@ -19,6 +19,8 @@ export interface GrantTerms {
   tariffOverride: TariffOverride | null
   capEnergyWh: number | null
   capAmount: number | null
+  /** When the owner last changed the caps (null: as granted). */
+  capsChangedAt?: Date | null
 }
 
 export type GrantStatus = 'active' | 'pending' | 'expired' | 'revoked' | 'not_yet_valid'
@@ -27,6 +29,11 @@ export type GrantStatus = 'active' | 'pending' | 'expired' | 'revoked' | 'not_ye
 export interface GrantUsage {
   energyWh: number
   amount: number
+  /**
+   * The last time this month a session of the grant was stopped at its cap. The stop comes one
+   * metering interval early, so the use stays a little under the cap: the month is used up all the same.
+   */
+  capStopAt?: Date | null
 }
 
 export const noUsage: GrantUsage = { energyWh: 0, amount: 0 }
@@ -51,9 +58,15 @@ export interface CapLeft {
   reached: boolean
 }
 
-export function capLeft(g: Pick<GrantTerms, 'capEnergyWh' | 'capAmount'>, used: GrantUsage): CapLeft {
-  const energyWh = g.capEnergyWh === null ? null : Math.max(0, g.capEnergyWh - used.energyWh)
-  const amount = g.capAmount === null ? null : Math.max(0, g.capAmount - used.amount)
+/**
+ * What is left of this month's caps. Reached when the use is at (or over) a cap, or when a session
+ * was stopped at the cap since the owner last set the caps: a new start would be stopped at once.
+ */
+export function capLeft(g: Pick<GrantTerms, 'capEnergyWh' | 'capAmount' | 'capsChangedAt'>, used: GrantUsage): CapLeft {
+  const capped = g.capEnergyWh !== null || g.capAmount !== null
+  const stopped = capped && !!used.capStopAt && (!g.capsChangedAt || used.capStopAt.getTime() > g.capsChangedAt.getTime())
+  const energyWh = g.capEnergyWh === null ? null : stopped ? 0 : Math.max(0, g.capEnergyWh - used.energyWh)
+  const amount = g.capAmount === null ? null : stopped ? 0 : Math.max(0, g.capAmount - used.amount)
   return { energyWh, amount, reached: energyWh === 0 || amount === 0 }
 }
 

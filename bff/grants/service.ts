@@ -4,9 +4,10 @@
  */
 import { and, eq, gte, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
-import { grants, invites, sessions, sites } from '../store/schema'
+import { grants, invites, sessionEvents, sessions, sites } from '../store/schema'
 import {
   capLeft,
+  grantComponents,
   grantStatus,
   monthRange,
   noUsage,
@@ -16,8 +17,10 @@ import {
   type GrantStatus,
   type GrantUsage,
   type StartDecision,
+  type StartRefusal,
   type TariffOverride,
 } from '../domain/grant'
+import type { TariffComponent } from '../domain/tariff'
 
 export type GrantRow = typeof grants.$inferSelect
 export type InviteRow = typeof invites.$inferSelect
@@ -38,7 +41,7 @@ export interface GrantView {
   createdAt: string
   revokedAt: string | null
   status: GrantStatus
-  usedThisMonth: GrantUsage
+  usedThisMonth: { energyWh: number; amount: number }
 }
 
 export interface InviteView {
@@ -67,6 +70,9 @@ export interface ChargerGrant {
   label: string | null
   price: 'free' | 'private' | 'site'
   capLeft: CapLeft
+  caps: { energyWh: number | null; amount: number | null }
+  /** The grant's components: what this driver is priced with. */
+  components: TariffComponent[]
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null
@@ -88,7 +94,7 @@ export function grantView(g: GrantRow, siteName: string, used: GrantUsage, now: 
     createdAt: g.createdAt.toISOString(),
     revokedAt: iso(g.revokedAt),
     status: grantStatus(g, now),
-    usedThisMonth: used,
+    usedThisMonth: { energyWh: used.energyWh, amount: used.amount },
   }
 }
 
@@ -150,7 +156,26 @@ export async function usageThisMonth(db: Db, list: Pick<GrantRow, 'id' | 'siteId
         ),
       )
       .groupBy(sessions.grantId)
+    const capStops = await db
+      .select({ grantId: sessions.grantId, at: sql<Date | string>`max(${sessionEvents.at})` })
+      .from(sessions)
+      .innerJoin(sessionEvents, eq(sessionEvents.sessionId, sessions.id))
+      .where(
+        and(
+          inArray(sessions.grantId, ids),
+          eq(sessionEvents.kind, 'stop_requested'),
+          sql`${sessionEvents.data}->>'reason' = 'grant_cap'`,
+          gte(startedAt, start),
+          lt(startedAt, end),
+          except ? sql`${sessions.id} <> ${except}` : undefined,
+        ),
+      )
+      .groupBy(sessions.grantId)
     for (const r of rows) usage.set(r.grantId!, { energyWh: r.energyWh, amount: r.amount })
+    for (const r of capStops) {
+      const used = usage.get(r.grantId!) ?? { ...noUsage }
+      usage.set(r.grantId!, { ...used, capStopAt: new Date(r.at) })
+    }
   }
   return usage
 }
@@ -169,13 +194,27 @@ export async function decideStart(db: Db, at: { userId: string; siteId: string; 
   return startDecision(mine, { siteId: at.siteId, chargerId: at.chargerId, now: at.now, usage: (id) => usage.get(id) ?? noUsage })
 }
 
-/** The charger page's view of the driver's best grant here, or null. */
-export async function chargerGrant(db: Db, at: { userId: string; siteId: string; chargerId: string; now: Date }): Promise<ChargerGrant | null> {
+/**
+ * The charger page's view of the driver's access here: their best usable grant (priced from the
+ * site's components), or why the grants they have here cannot start now (a used-up cap, say).
+ */
+export async function chargerGrant(
+  db: Db,
+  at: { userId: string; siteId: string; chargerId: string; now: Date; siteComponents: TariffComponent[] },
+): Promise<{ grant: ChargerGrant } | { refused: Exclude<StartRefusal, 'no_grant'> } | null> {
   const decision = await decideStart(db, at)
-  if (!decision.ok) return null
+  if (!decision.ok) return decision.code === 'no_grant' ? null : { refused: decision.code }
   const g = decision.grant
   const usage = await usageThisMonth(db, [g], at.now)
-  return { id: g.id, label: g.label, price: priceKind(g), capLeft: capLeft(g, usage.get(g.id) ?? noUsage) }
+  const grant: ChargerGrant = {
+    id: g.id,
+    label: g.label,
+    price: priceKind(g),
+    capLeft: capLeft(g, usage.get(g.id) ?? noUsage),
+    caps: { energyWh: g.capEnergyWh, amount: g.capAmount },
+    components: grantComponents(g, at.siteComponents),
+  }
+  return { grant }
 }
 
 /** Grants made out to this email before it had an account become the user's when they sign in. */

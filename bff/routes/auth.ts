@@ -4,7 +4,9 @@ import { z } from 'zod'
 import type { AppContext } from '../app'
 import { AppError } from '../errors'
 import { requireUser, type AppEnv } from '../auth/viewer'
-import { findOrCreateUser, normalizeEmail, signIn, signOut, userView } from '../auth/accounts'
+import { findOrCreateUser, normalizeEmail, rememberLocale, signIn, signOut, userView } from '../auth/accounts'
+import { mailLanguages } from '../mail/texts'
+import type { UiLocale } from '../../web/format'
 import { sendCode, verifyCode, WrongCode } from '../auth/email-codes'
 import {
   PasskeyFailed,
@@ -21,8 +23,10 @@ import { consume } from './rate-limit'
 import { json } from './validation'
 
 const email = z.email().max(254)
-const startBody = z.object({ email })
-const verifyBody = z.object({ email, code: z.string().trim().min(1).max(12) })
+/** The app language the driver reads: the code's mail is written in it, and later mails too. */
+const locale = z.enum(mailLanguages as [UiLocale, ...UiLocale[]]).optional()
+const startBody = z.object({ email, locale })
+const verifyBody = z.object({ email, code: z.string().trim().min(1).max(12), locale })
 const optionsBody = z.object({ purpose: z.enum(['register', 'sign_in']) })
 const passkeyBody = z.object({ challengeId: z.string().min(1).max(64), response: z.record(z.string(), z.unknown()), name: z.string().trim().min(1).max(60).optional() })
 
@@ -38,7 +42,8 @@ export function authRoutes(d: AppContext) {
       return c.json({ user: viewer ? await userView(d.db, viewer.userId) : null })
     })
     .post('/email/start', json(startBody), async (c) => {
-      const address = normalizeEmail(c.req.valid('json').email)
+      const body = c.req.valid('json')
+      const address = normalizeEmail(body.email)
       const client = c.var.clientIp
       const l = d.limiters
       await consume(c, [[l.codesPerClient, client]], 'Too many sign-in codes were asked for from this device. Wait an hour and try again.')
@@ -47,7 +52,7 @@ export function authRoutes(d: AppContext) {
         [[l.codesPerClientAndAddress, `${client} ${address}`], [l.codesPerAddress, address]],
         'Too many codes were sent to this address. Wait an hour, or use the latest code you got.',
       )
-      await sendCode(d.db, d.mailer, address, now())
+      await sendCode(d.db, d.mailer, address, now(), body.locale ?? 'en')
       // The same answer for every address: nobody learns who has an account.
       return c.json({ sent: true as const }, 202)
     })
@@ -78,6 +83,7 @@ export function authRoutes(d: AppContext) {
       }
       await Promise.all([l.wrongCodesPerClientAndAddress.delete(pair), l.wrongCodesPerClient.reward(client, 1)])
       const { userId, created } = await findOrCreateUser(d.db, address, now())
+      if (body.locale) await rememberLocale(d.db, userId, body.locale)
       await signIn(c, d.db, { userId, publicUrl: d.publicUrl, now: now() })
       return c.json({ user: await userView(d.db, userId), created })
     })

@@ -38,7 +38,8 @@ export function chargerRoutes(d: AppContext) {
       const first = await d.chargerView(id)
       // The driver's start methods are worked out once per stream; live changes are about connectors.
       const mine = first ? await forViewer(d.db, first, c.get('viewer')?.userId ?? null, d.sessions.clock()) : null
-      const personal = (view: ChargerView): ChargerView => (mine ? { ...view, startMethods: mine.startMethods, grant: mine.grant } : view)
+      const personal = (view: ChargerView): ChargerView =>
+        mine ? { ...view, startMethods: mine.startMethods, grant: mine.grant, grantRefused: mine.grantRefused } : view
       return streamSSE(c, async (stream) => {
         let closed = false
         const send = (view: ChargerView) => stream.writeSSE({ event: 'charger', data: JSON.stringify(personal(view)) }).catch(() => {})

@@ -11,6 +11,7 @@ import { assertTariff } from '../domain/tariff'
 import type { TariffOverride } from '../domain/grant'
 import { grantViews, inviteView, type GrantRow } from '../grants/service'
 import { inviteCodeHash, newInviteCode } from '../grants/invites'
+import { mailGrant } from '../grants/mail'
 import { json } from './validation'
 
 const component = z.discriminatedUnion('type', [
@@ -50,6 +51,10 @@ const newInvite = z.object({
 })
 
 type SiteRow = typeof sites.$inferSelect
+
+/** Whether a change sets a cap to another value: a stop at the old cap then no longer uses up the month. */
+const capsChange = (g: GrantRow, body: { capEnergyWh?: number | null; capAmount?: number | null }) =>
+  (body.capEnergyWh !== undefined && body.capEnergyWh !== g.capEnergyWh) || (body.capAmount !== undefined && body.capAmount !== g.capAmount)
 
 const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v))
 
@@ -156,6 +161,10 @@ export function siteAccessRoutes(d: AppContext) {
           createdAt: now(),
         })
         .returning()
+      // The grant stands whether or not the mail gets out; the driver can still sign in and find it.
+      await mailGrant(d.db, d.mailer, { grant: g, site, publicUrl: d.publicUrl }).catch((error: unknown) =>
+        d.logger.warn({ err: error, grantId: g.id }, 'could not mail the driver about their access'),
+      )
       return c.json({ grant: await one(g) }, 201)
     })
     .patch('/:id/grants/:grantId', json(grantChange), async (c) => {
@@ -179,6 +188,7 @@ export function siteAccessRoutes(d: AppContext) {
           tariffOverride: body.tariffOverride,
           capEnergyWh: body.capEnergyWh,
           capAmount: body.capAmount,
+          ...(capsChange(g, body) ? { capsChangedAt: now() } : {}),
           ...(email && email !== g.email ? { email, userId: await userIdOf(email) } : {}),
         })
         .where(eq(grants.id, g.id))

@@ -1,11 +1,14 @@
-import { and, desc, eq } from 'drizzle-orm'
+import { and, desc, eq, inArray } from 'drizzle-orm'
 import { hashToken, newToken } from '../../bff/secrets'
 import type { Db } from '../../bff/store/db'
 import { authSessions, outbox, users } from '../../bff/store/schema'
+import { mailTexts } from '../../bff/mail/texts'
 
-/** The newest sign-in code mailed to `email` (development outbox). */
+const codeSubjects = Object.values(mailTexts).map((words) => words.signInCode.subject)
+
+/** The newest sign-in code mailed to `email` (development outbox), in whichever language it was written. */
 export async function latestCode(db: Db, email: string): Promise<string> {
-  const [mail] = await db.select().from(outbox).where(and(eq(outbox.to, email), eq(outbox.subject, 'Your Laddpunkt code'))).orderBy(desc(outbox.id)).limit(1)
+  const [mail] = await db.select().from(outbox).where(and(eq(outbox.to, email), inArray(outbox.subject, codeSubjects))).orderBy(desc(outbox.id)).limit(1)
   const code = mail?.text.match(/\b(\d{6})\b/)?.[1]
   if (!code) throw new Error(`no sign-in code was mailed to ${email}`)
   return code

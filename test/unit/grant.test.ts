@@ -82,6 +82,19 @@ describe('capLeft', () => {
     expect(capLeft(g, { energyWh: 0, amount: 5_000 })).toEqual({ energyWh: 10_000, amount: 0, reached: true })
   })
   it('one Wh below the cap is not reached', () => expect(capLeft(grant({ capEnergyWh: 100 }), { energyWh: 99, amount: 0 }).reached).toBe(false))
+  it('exactly at the cap is reached', () => {
+    expect(capLeft(grant({ capEnergyWh: 100 }), { energyWh: 100, amount: 0 })).toEqual({ energyWh: 0, amount: null, reached: true })
+    expect(capLeft(grant({ capAmount: 500 }), { energyWh: 0, amount: 500 }).reached).toBe(true)
+  })
+  it('a stop at the cap uses the month up, though it came before the cap; caps set again after it count afresh', () => {
+    const stop = new Date('2026-05-10T12:00:00Z')
+    const used = { energyWh: 480, amount: 0, capStopAt: stop }
+    expect(capLeft(grant({ capEnergyWh: 500 }), used)).toEqual({ energyWh: 0, amount: null, reached: true })
+    expect(capLeft(grant({ capEnergyWh: 500, capsChangedAt: new Date('2026-05-01T00:00:00Z') }), used).reached).toBe(true)
+    expect(capLeft(grant({ capEnergyWh: 900, capsChangedAt: new Date('2026-05-11T00:00:00Z') }), used)).toEqual({ energyWh: 420, amount: null, reached: false })
+    // Without caps a stop at the cap cannot have happened (or no longer matters).
+    expect(capLeft(grant(), used).reached).toBe(false)
+  })
 })
 
 describe('prices', () => {

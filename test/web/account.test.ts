@@ -36,7 +36,7 @@ describe('sign-in page', () => {
     await wrapper.find('[data-test=email-form]').trigger('submit')
     await flushPromises()
 
-    expect(calls.find((c) => c.path === '/api/auth/email/start')?.body).toEqual({ email: 'driver@example.com' })
+    expect(calls.find((c) => c.path === '/api/auth/email/start')?.body).toEqual({ email: 'driver@example.com', locale: 'en' }) // the code's mail comes in the app's language
     const code = wrapper.find('#sign-in-code')
     expect(code.attributes('autocomplete')).toBe('one-time-code')
     expect(code.attributes('inputmode')).toBe('numeric')
@@ -45,7 +45,7 @@ describe('sign-in page', () => {
     await code.setValue('123456')
     await wrapper.find('[data-test=code-form]').trigger('submit')
     await arrivedAt(router, '/c/DEMO-1')
-    expect(calls.find((c) => c.path === '/api/auth/email/verify')?.body).toEqual({ email: 'driver@example.com', code: '123456' })
+    expect(calls.find((c) => c.path === '/api/auth/email/verify')?.body).toEqual({ email: 'driver@example.com', code: '123456', locale: 'en' })
   })
 
   it('catches a mistyped address and a short code before asking the BFF', async () => {
@@ -322,7 +322,11 @@ describe('history when signed in', () => {
 })
 
 describe('charger page with a grant', () => {
-  const withGrant = charger({ startMethods: ['grant', 'card'], grant: { id: 'grt_1', label: null, price: 'free', capLeft: null } } as never)
+  const free = { ...charger().tariff, holdAmount: 0, components: charger().tariff.components.map((c) => ({ ...c, price: 0 })) }
+  const withGrant = charger({
+    startMethods: ['grant', 'card'],
+    grant: { id: 'grt_1', label: null, price: 'free', capLeft: { energyWh: null, amount: null, reached: false }, caps: { energyWh: null, amount: null }, tariff: free },
+  })
 
   it('offers the grant first, starts without a card and opens the live session', async () => {
     const calls = stubFetch(
@@ -334,7 +338,9 @@ describe('charger page with a grant', () => {
     )
     const { wrapper, router } = await mountAt('/c/DEMO-1')
     expect(wrapper.find('[data-test=grant-note]').text()).toBe('You have access here: charging is free for you.')
-    expect(wrapper.find('[data-test=hold]').exists()).toBe(false)
+    // The card's hold belongs to the card's price, folded away under the driver's own.
+    expect(wrapper.find('details.card-price [data-test=hold]').exists()).toBe(true)
+    expect(wrapper.find('details.card-price').attributes('open')).toBeUndefined()
     expect(wrapper.find('a[data-test=start]').text()).toBe('Pay by card instead')
     await wrapper.find('[data-test=start-grant]').trigger('click')
     await arrivedAt(router, '/s/ses_g')

@@ -35,7 +35,7 @@ describe('live session page', () => {
     expect(wrapper.find('[data-test=power]').text()).toBe('7.4')
     expect(plain(wrapper.find('[data-test=cost-total]').text())).toBe('SEK 61.11')
     expect(plain(wrapper.find('[data-test=hold-left]').text())).toBe('Hold left: SEK 238.89')
-    expect(wrapper.find('polyline').attributes('points')).toMatch(/^0\.0,/)
+    expect(wrapper.find('polyline').attributes('points')).toMatch(/^34\.0,/) // the curve starts at the kW axis
     expect(wrapper.find('[data-test=stop]').text()).toBe('Stop charging')
     expect(TestEventSource.opened[0].url).toBe('/api/sessions/ses_1/events?ticket=1700000060.sig')
   })

@@ -30,11 +30,12 @@ export const validIdTag = (idTag: string) => /^[\x21-\x7e]{1,20}$/.test(idTag.tr
 /** The browser's "cancelled / timed out" answer to a passkey prompt: not an error worth a red banner. */
 const isDismissed = (e: unknown) => e instanceof Error && (e.name === 'NotAllowedError' || e.name === 'AbortError')
 
-export const sendCode = (email: string) => startEmailSignIn(email.trim())
+/** The code's mail comes in the language the driver reads the app in. */
+export const sendCode = (email: string, locale: string) => startEmailSignIn(email.trim(), locale)
 
 /** Returns whether the account was created just now (then the page offers a passkey). */
-export async function verifyCode(email: string, code: string): Promise<boolean> {
-  const answer = await verifyEmailCode(email.trim(), code.trim())
+export async function verifyCode(email: string, code: string, locale: string): Promise<boolean> {
+  const answer = await verifyEmailCode(email.trim(), code.trim(), locale)
   await signedInAs(answer.user)
   return answer.created
 }

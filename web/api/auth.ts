@@ -2,6 +2,7 @@
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/browser'
 import type { UserView } from '../../bff/auth/accounts'
 import type { PasskeyView } from '../../bff/auth/passkeys'
+import type { UiLocale } from '../format'
 import { api } from './client'
 import { call } from './http'
 
@@ -31,10 +32,10 @@ const passkey = (id: string) => ({ param: { id: encodeURIComponent(id) } })
 
 export const fetchMe = (): Promise<{ user: AccountUser | null }> => call(api.auth.me.$get())
 
-export const startEmailSignIn = (email: string) => call(api.auth.email.start.$post({ json: { email } }))
+export const startEmailSignIn = (email: string, locale: string) => call(api.auth.email.start.$post({ json: { email, locale: locale as UiLocale } }))
 
-export const verifyEmailCode = (email: string, code: string): Promise<{ user: AccountUser; created: boolean }> =>
-  call(api.auth.email.verify.$post({ json: { email, code } }))
+export const verifyEmailCode = (email: string, code: string, locale: string): Promise<{ user: AccountUser; created: boolean }> =>
+  call(api.auth.email.verify.$post({ json: { email, code, locale: locale as UiLocale } }))
 
 export const registrationOptions = () =>
   request<{ challengeId: string; options: PublicKeyCredentialCreationOptionsJSON }>('POST', '/api/auth/passkey/options', { purpose: 'register' })
