@@ -6,6 +6,7 @@
  */
 import { and, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { zaptecCallsOfSession } from '../../bff/charging/zaptec/calls'
 import { zaptecCalls, zaptecSessions, zaptecWebhookTokens } from '../../bff/charging/zaptec/schema'
 import type { Store } from '../../bff/store/db'
 import { openDemoStore } from '../support/store'
@@ -60,8 +61,11 @@ describe('web-hook authorisation', () => {
     expect(stopped.stoppedAt.getTime()).toBe(history.endedAt!.getTime())
     expect(r.listener.of('connectorStatus').at(-1).status).toBe('Available')
 
-    const log = await store.db.select().from(zaptecCalls).where(eq(zaptecCalls.sessionId, 'S-basic-1'))
-    expect(log.map((l) => `${l.direction} ${l.kind} ${l.status}`)).toEqual(['in session_start 200', 'in session_end 200'])
+    const log = await zaptecCallsOfSession(store.db, 'S-basic-1')
+    expect(log.map((l) => l.summary)).toEqual(['Zaptec → us: Session start web hook, HTTP 200 (approved)', 'Zaptec → us: Session end web hook, HTTP 200'])
+    // Web hooks only: asked for its status, the charger is what the last web hook showed.
+    await r.gateway.askStatus(c.chargerId)
+    expect(r.listener.of('connectorStatus').at(-1).status).toBe('Available')
   })
 
   it('with an Authentication URL, Zaptec first fetches a token from us (form-encoded password grant) and calls with Bearer', async () => {
@@ -102,12 +106,16 @@ describe('web-hook authorisation', () => {
     let now = Date.now()
     const r = await setUp(basic, { chargers: 2, gateway: { clock: () => new Date(now), waitSeconds: 60 } })
     const [a, b] = r.chargers
+    await r.gateway.askStatus(a.chargerId)
+    expect(r.listener.of('connectorStatus')).toHaveLength(0)
     expect(await r.cloud.plugIn(a.zaptecChargerId)).toEqual({ approved: false, sessionId: null })
     expect(r.cloud.charger(a.zaptecChargerId).mode).toBe(2)
     const refused = r.cloud.deliveries.find((d) => d.kind === 'session_start')!
     expect(refused.status).toBe(403)
     expect(refused.answer).toMatchObject({ error: { code: 'not_authorized' }, reason: 'no_session_waiting' })
     expect(refused.answer).not.toHaveProperty('sessionId')
+    await r.gateway.askStatus(a.chargerId)
+    expect(r.listener.of('connectorStatus').map((e) => e.status)).toEqual(['Preparing', 'Preparing'])
 
     await r.gateway.startCharging(b.chargerId, { sessionId: 'S-late', connectorId: 1, token: 'LPTOKEN4' })
     now += 61_000

@@ -212,7 +212,8 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     if (!target) return
     await this.serial(chargerId, async () => {
       if (target.installation.api) await this.observe(target, { force: true })
-      else await this.tellStatus(chargerId, statusOf(target.charger.operatingMode, null))
+      // Web hooks only: what the last web hook showed, if any.
+      else if (target.charger.operatingMode !== null) await this.tellStatus(chargerId, statusOf(target.charger.operatingMode, null))
     })
   }
 
@@ -309,6 +310,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
       }
       if (!repeat || !row.stopTold) await this.tellStopped(row.sessionId)
       // Zaptec calls Session end when the vehicle disconnects.
+      await this.setMode(charger, operatingModes.disconnected)
       await this.tellStatus(charger.chargerId, 'Available')
       return { known: true, sessionId: row.sessionId, repeat }
     })
@@ -330,6 +332,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     const now = this.clock()
     const chargerId = charger.chargerId
     const startedAt = zaptecDate(call.at) ?? now
+    await this.setMode(charger, operatingModes.waiting)
     await this.tellStatus(chargerId, 'Preparing')
 
     // Zaptec repeating a start whose answer it lost: the same session again.
@@ -357,6 +360,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
         return { approved: false, reason: 'session_refused' }
       }
       await this.setSession(waiting.sessionId, { state: 'charging', approvedAt: now, startedAt })
+      await this.setMode(charger, operatingModes.charging)
       await this.tellStatus(chargerId, 'Charging')
       return { approved: true, sessionId }
     }
@@ -371,6 +375,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
       .insert(zaptecSessions)
       .values({ sessionId, chargerId, connectorId, token, state: 'charging', approvedAt: now, startedAt })
       .onConflictDoUpdate({ target: zaptecSessions.sessionId, set: { state: 'charging', approvedAt: now, updatedAt: now } })
+    await this.setMode(charger, operatingModes.charging)
     await this.tellStatus(chargerId, 'Charging')
     return { approved: true, sessionId }
   }
@@ -556,6 +561,11 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     } catch (error) {
       this.log.error({ err: error, event }, 'charger listener failed')
     }
+  }
+
+  /** Web hooks tell us the car came and went; the API, when there is one, says the rest. */
+  private async setMode(charger: ChargerRow, mode: number): Promise<void> {
+    await this.db.update(zaptecChargers).set({ operatingMode: mode, stateAt: this.clock() }).where(eq(zaptecChargers.chargerId, charger.chargerId))
   }
 
   private async setSession(sessionId: string, change: Partial<SessionRow>): Promise<void> {
