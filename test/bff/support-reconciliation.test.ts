@@ -174,7 +174,7 @@ describe('timeline of sessions that went wrong', () => {
     support = await cookieFor(sys!.store.db, 'demo-support')
     const { body } = await get(`/sessions/${s.id}`)
     expect(kinds(body.timeline)).toEqual(
-      expect.arrayContaining(['created', 'hold_placed', 'remote_start', 'transaction_started', 'meter_values', 'stop_requested', 'remote_stop', 'transaction_stopped', 'captured', 'receipt_issued']),
+      expect.arrayContaining(['created', 'hold_placed', 'remote_start', 'charging_started', 'meter_values', 'stop_requested', 'remote_stop', 'charging_stopped', 'captured', 'receipt_issued']),
     )
     expect(body.session).toMatchObject({ state: 'completed', holdStatus: 'captured' })
     expect(body.powerCurve.length).toBeGreaterThan(2)
@@ -193,9 +193,9 @@ describe('timeline of sessions that went wrong', () => {
     await until('completed', async () => (await snapshot(s.id, s.stopToken)).state === 'completed')
     const { body } = await get(`/sessions/${s.id}`)
     const at = (kind: string) => body.timeline.find((e: { kind: string }) => e.kind === kind).at as string
-    expect(at('ocpp_stop_transaction') < at('transaction_stopped')).toBe(true)
+    expect(at('ocpp_stop_transaction') < at('charging_stopped')).toBe(true)
     expect(body.timeline.find((e: { kind: string }) => e.kind === 'ocpp_stop_transaction').summary).toContain('EVDisconnected')
-    expect(kinds(body.timeline)).toEqual(expect.arrayContaining(['transaction_started', 'meter_values', 'transaction_stopped', 'captured', 'receipt_issued']))
+    expect(kinds(body.timeline)).toEqual(expect.arrayContaining(['charging_started', 'meter_values', 'charging_stopped', 'captured', 'receipt_issued']))
   })
 })
 

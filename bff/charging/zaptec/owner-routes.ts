@@ -37,7 +37,8 @@ export function zaptecSiteRoutes(d: AppContext) {
       const siteId = await ownedSiteId(c)
       return c.json({ installation: await zaptecInstallationOfSite(d.db, siteId), urls: portalUrls(d.publicUrl) })
     })
-    .put('/:id/zaptec', json(setup), async (c) => {
+    // Ownership first: someone else learns nothing, not even what a valid body looks like.
+    .put('/:id/zaptec', async (c, next) => (await ownedSiteId(c), next()), json(setup), async (c) => {
       const siteId = await ownedSiteId(c)
       const body = c.req.valid('json')
       const result = await setUpZaptecInstallation(d.db, { siteId, ...body, zaptecInstallationId: body.zaptecInstallationId || undefined }, d.publicUrl)
