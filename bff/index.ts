@@ -10,6 +10,7 @@ import { createPaymentProvider } from './payments'
 import { startSystem } from './system'
 import { createMailer } from './mail/mailer'
 import { demoFleetConfig, startSimFleet } from './sim/fleet'
+import { seedZaptecDemo, startZaptecDemo } from './sim/zaptec-demo'
 import { hashToken, newToken } from './secrets'
 
 const staticRoot = fileURLToPath(new URL('../dist', import.meta.url))
@@ -19,6 +20,9 @@ async function main() {
   const logger = pino({ level: env.LOG_LEVEL })
   const store = await openStoreOrExplain(env, logger)
   if (env.demo && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
+  if (env.demo && (await seedZaptecDemo(store.db))) logger.info('seeded ZAPTEC-1, a Zaptec charger behind the local fake of Zaptec\'s cloud')
+  // The demo's Zaptec charger lives in a local fake of Zaptec's cloud, with the simulated OCPP chargers.
+  const zaptecDemo = env.demo && env.SIM_CHARGERS ? await startZaptecDemo({ logger: logger.child({ sim: 'zaptec' }), unplugAfterStopMs: env.SIM_UNPLUG_SECONDS * 1000 }) : null
 
   // The command line reaches a running server with this token (the embedded database allows one process).
   const adminToken = newToken()
@@ -42,6 +46,7 @@ async function main() {
     meterIntervalSeconds: env.METER_INTERVAL_SECONDS,
     unplugWaitSeconds: env.UNPLUG_WAIT_MINUTES * 60,
     clockToleranceSeconds: env.CHARGER_CLOCK_TOLERANCE_SECONDS,
+    zaptecApiUrl: zaptecDemo?.url,
     staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
     adminTokenHash: hashToken(adminToken),
     mailer: createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, db: store.db }),
@@ -55,12 +60,14 @@ async function main() {
   const fleet = env.SIM_CHARGERS
     ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: demoFleetConfig(), autoUnplugDelayMs: env.SIM_UNPLUG_SECONDS * 1000, logger: logger.child({ sim: true }) })
     : null
+  zaptecDemo?.connect(system.url, system.zaptec)
   if (fleet) logger.info(`simulated chargers connected: ${[...fleet.chargePoints.keys()].join(', ')} — try ${env.PUBLIC_URL}/c/DEMO-1`)
 
   const shutdown = async () => {
     logger.info('shutting down')
     await fleet?.close()
     await system.close()
+    await zaptecDemo?.close()
     await store.close()
     process.exit(0)
   }

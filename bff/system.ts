@@ -13,6 +13,7 @@ import { LiveBus } from './live'
 import { OcppCentralSystem } from './charging/ocpp/central-system'
 import type { ChargerGateway, ChargerListener } from './charging/gateway'
 import { GatewayRouter } from './charging/router'
+import { ZaptecGateway } from './charging/zaptec/adapter'
 import type { PaymentProvider } from './payments/provider'
 import { SimulatedPayments } from './payments/simulated'
 import { Sessions } from './sessions/service'
@@ -35,6 +36,8 @@ export interface SystemOptions {
   clock?: () => Date
   startTimeoutSeconds?: number
   meterIntervalSeconds?: number
+  /** Zaptec's API (default https://api.zaptec.com); the fake cloud in the demo and tests. */
+  zaptecApiUrl?: string
   /** Longest wait for the unplug after a stop before settling anyway (default 7200). */
   unplugWaitSeconds?: number
   /** A charger clock this far from ours is not believed for billing (default 300). */
@@ -60,6 +63,7 @@ export interface System {
   central: OcppCentralSystem
   sessions: Sessions
   live: LiveBus
+  zaptec: ZaptecGateway
   /** Tests run it with run(). */
   supportSweep: SupportSweep
   close(): Promise<void>
@@ -70,10 +74,11 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   const meterIntervalSeconds = o.meterIntervalSeconds ?? 10
   // Sessions and the gateways need each other: the router reaches the adapters once they exist.
   const gateways: Record<string, ChargerGateway> = {}
+  const router = new GatewayRouter(o.store.db, gateways)
   const sessions = new Sessions({
     db: o.store.db,
     payments: o.payments,
-    chargers: new GatewayRouter(o.store.db, gateways),
+    chargers: router,
     live,
     logger: o.logger,
     clock: o.clock,
@@ -99,6 +104,18 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   }
   const central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
   gateways.ocpp = central
+  const zaptec = new ZaptecGateway({
+    db: o.store.db,
+    listener,
+    logger: o.logger,
+    clock: o.clock,
+    apiBaseUrl: o.zaptecApiUrl,
+    // the "plug in now" window is the session's start timeout
+    waitSeconds: o.startTimeoutSeconds ?? 120,
+    pollSeconds: o.sweepSeconds === 0 ? 0 : 5,
+  })
+  gateways.zaptec = zaptec
+  await zaptec.start()
 
   // Listen first (requests wait for the app), so the public URL can default to the real port.
   let app: ReturnType<typeof createApp> | undefined
@@ -123,7 +140,8 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     logger: o.logger,
     publicUrl: o.publicUrl ?? url,
     ocppReady: () => server.listening,
-    isOnline: (id) => central.isOnline(id),
+    isOnline: (id) => router.isOnline(id),
+    zaptec,
     limits: o.limits,
     staticRoot: o.staticRoot,
     adminTokenHash: o.adminTokenHash,
@@ -140,13 +158,15 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     server,
     app,
     central: central,
+    zaptec,
     sessions,
     live,
     supportSweep,
     async close() {
       sessions.stopSweeping()
       supportSweep.stop()
-      await central!.close()
+      await central.close()
+      await zaptec.close()
       server.closeAllConnections?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

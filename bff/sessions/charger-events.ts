@@ -130,7 +130,7 @@ export class ChargerEvents {
       if (s.state === 'stopping') return { patch, log, intents: [{ action: 'remote_stop', keySuffix: 'after_start' }] }
       return { event: 'transaction_started', patch, log }
     })
-    await this.worker.runPending(found.id)
+    this.detach('intents', () => this.worker.runPending(found.id))
     const taken = session.chargerId === tx.chargerId && (session.startedAt !== null || session.state === 'settling' || session.state === 'completed')
     return taken ? session.id : null
   }
@@ -150,10 +150,10 @@ export class ChargerEvents {
     this.core.publish(session.id)
     if (session.state === 'charging' && session.method === 'card') {
       const margin = intervalWorth(session.tariff, powerW, settings.meterIntervalSeconds)
-      if (reachesHoldLimit(cost.total, session.holdAmount, margin)) await this.commands.stop(session.id, 'hold_limit')
+      if (reachesHoldLimit(cost.total, session.holdAmount, margin)) await this.commands.stop(session.id, 'hold_limit', { detached: true })
     }
     if (session.state === 'charging' && session.grantId && (await this.reachesGrantCap(session, { energyWh, amount: cost.total, powerW }))) {
-      await this.commands.stop(session.id, 'grant_cap')
+      await this.commands.stop(session.id, 'grant_cap', { detached: true })
     }
   }
 
@@ -209,7 +209,7 @@ export class ChargerEvents {
         ],
       }
     })
-    await this.settlement.settleIfDue(session.id)
+    this.detach('settle', () => this.settlement.settleIfDue(session.id))
   }
 
   async connectorStatus(e: { chargerId: string; connectorId: number; status: string }): Promise<void> {
@@ -222,7 +222,7 @@ export class ChargerEvents {
       // Our clock: StatusNotification's timestamp is optional and the charger's clock may be off.
       const seen = this.core.clock()
       await this.core.change(id, (s) => (s.unpluggedAt ? null : { patch: { unpluggedAt: seen }, log: [{ kind: 'unplugged' }] }))
-      await this.settlement.settleIfDue(id)
+      this.detach('settle', () => this.settlement.settleIfDue(id))
     }
   }
 
@@ -238,13 +238,24 @@ export class ChargerEvents {
       .from(sessions)
       .where(and(eq(sessions.chargerId, e.chargerId), eq(sessions.state, 'settling'), isNull(sessions.unpluggedAt)))
     const observedUntil = e.online ? (e.lastSeenAt ?? new Date(0)) : this.core.clock()
-    for (const { id } of waiting) await this.settlement.settleIfDue(id, 'charger_offline', observedUntil)
+    for (const { id } of waiting) this.detach('settle', () => this.settlement.settleIfDue(id, 'charger_offline', observedUntil))
     if (!e.online) return
     const held = await db
       .selectDistinct({ id: sessions.id })
       .from(sessions)
       .where(and(eq(sessions.chargerId, e.chargerId), inArray(sessions.state, ['starting', 'charging', 'stopping'])))
-    for (const { id } of held) await this.worker.runPending(id)
-    await this.core.chargers.askStatus(e.chargerId).catch((error) => this.core.logger.warn({ err: error, chargerId: e.chargerId }, 'status request failed'))
+    for (const { id } of held) this.detach('intents', () => this.worker.runPending(id))
+    this.detach('status request', () => this.core.chargers.askStatus(e.chargerId))
+  }
+
+  /**
+   * What follows from a charger's event runs after the adapter has its answer: the adapter may be
+   * handling that charger's messages one at a time, and a command back to the same charger from
+   * inside would wait for itself. Whatever is lost here (a crash) the sweep does again.
+   */
+  private detach(what: string, work: () => Promise<unknown>): void {
+    setImmediate(() => {
+      work().catch((error) => this.core.logger.warn({ err: error, what }, 'follow-up of a charger event failed; the sweep retries'))
+    })
   }
 }

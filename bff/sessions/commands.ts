@@ -197,8 +197,11 @@ export class DriverCommands {
     return started.state === 'starting' ? this.core.get(id) : started
   }
 
-  /** Stop from the phone, by card, by support, by the cost cap or before the hold lapses. */
-  async stop(id: string, reason: StopReason): Promise<SessionRow> {
+  /**
+   * Stop from the phone, by card, by support, by the cost cap or before the hold lapses. `detached`:
+   * the RemoteStop goes out after the caller returns (asked from inside a charger's event).
+   */
+  async stop(id: string, reason: StopReason, o: { detached?: boolean } = {}): Promise<SessionRow> {
     const session = await this.core.change(id, (s) => {
       if (s.state === 'pending' || s.state === 'starting') return this.cancelChange(s, reason === 'driver' ? 'driver_cancelled' : reason)
       if (s.state === 'charging') {
@@ -206,7 +209,8 @@ export class DriverCommands {
       }
       return null
     })
-    await this.worker.runPending(id)
+    if (o.detached) setImmediate(() => void this.worker.runPending(id).catch((error) => this.core.logger.warn({ err: error, session: id }, 'stop intent failed; the sweep retries')))
+    else await this.worker.runPending(id)
     return session.state === 'stopping' ? this.core.get(id) : session
   }
 
