@@ -157,8 +157,10 @@ export const sessions = pgTable(
     costTotal: int64('cost_total').notNull().default(0),
     /** The final cost, fixed at settlement; live sessions compute theirs from the clock. */
     finalCost: jsonb('final_cost').$type<Cost>(),
-    /** The payment provider's id for the hold (Stripe PaymentIntent id). */
+    /** The payment provider's id for the hold (Stripe PaymentIntent id, a terminal's authorisation). */
     paymentId: text('payment_id'),
+    /** Who keeps the hold when not the app's own provider: a payment terminal adapter ('payter', 'ccv'). */
+    paymentProvider: text('payment_provider'),
     holdStatus: text('hold_status', { enum: holdStatuses }).notNull().default('none'),
     /** Capture by then, whatever the charger does: well before the provider lets the hold lapse. */
     captureBy: ts('capture_by'),
