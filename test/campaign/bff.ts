@@ -17,7 +17,7 @@ const root = join(import.meta.dirname, '..', '..')
 
 /** Server settings the campaign runs with: short, so 1,000 sessions take minutes. */
 export const serverSettings = {
-  startTimeoutSeconds: 10,
+  startTimeoutSeconds: 20,
   meterIntervalSeconds: 1,
   unplugWaitMinutes: 1,
   clockToleranceSeconds: 120,

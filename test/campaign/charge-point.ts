@@ -50,6 +50,9 @@ export interface Transaction {
   meterStopWh: number | null
   stoppedAt: string | null
   stopReason: string | null
+  /** Real time (not the charger's clock) of the stop and of the car leaving: the idle time that truly passed. */
+  stoppedRealMs: number | null
+  unpluggedRealMs: number | null
 }
 
 interface Connector {
@@ -213,8 +216,9 @@ export class CampaignChargePoint {
       await this.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available' })
       for (const c of this.connectors) await this.sendStatus(c.id)
     } else {
-      await this.call('Heartbeat', {})
-      if (this.statusOnReconnect) for (const c of this.connectors) await this.sendStatus(c.id)
+      // Back: say hello (and, if so set, the connectors' status) without waiting on the answers.
+      void this.call('Heartbeat', {})
+      if (this.statusOnReconnect) for (const c of this.connectors) void this.sendStatus(c.id)
     }
     void this.drain()
   }
@@ -258,10 +262,14 @@ export class CampaignChargePoint {
     this.socket = null
     this.lib = null
     this.trace?.('disconnected')
-    if (this.closed || this.offlineOnPurpose) return
-    setTimeout(() => {
-      if (!this.online && !this.closed && !this.offlineOnPurpose) this.connect().catch(() => {})
-    }, 300)
+    const retry = () => {
+      if (this.online || this.closed || this.offlineOnPurpose) return
+      this.connect().then(
+        () => setTimeout(retry, 300),
+        () => setTimeout(retry, 300),
+      )
+    }
+    setTimeout(retry, 300)
   }
 
   /** The charger loses its network (the socket is cut, no close handshake). */
@@ -421,6 +429,7 @@ export class CampaignChargePoint {
   async unplug(connectorId: number): Promise<void> {
     const c = this.connector(connectorId)
     if (c.tx && !c.tx.stoppedAt) this.stopTransaction(c, 'EVDisconnected')
+    if (c.tx && c.tx.unpluggedRealMs === null) c.tx.unpluggedRealMs = Date.now()
     c.plugged = false
     c.pending = null
     await this.setStatus(c, 'Available')
@@ -445,6 +454,8 @@ export class CampaignChargePoint {
       meterStopWh: null,
       stoppedAt: null,
       stopReason: null,
+      stoppedRealMs: null,
+      unpluggedRealMs: null,
     }
     c.tx = tx
     this.transactions.push(tx)
@@ -507,6 +518,7 @@ export class CampaignChargePoint {
     c.since = Date.now()
     tx.meterStopWh = wh
     tx.stoppedAt = this.now().toISOString()
+    tx.stoppedRealMs = Date.now()
     tx.stopReason = reason
     this.enqueue({
       action: 'StopTransaction',

@@ -162,9 +162,9 @@ export function planFor(index: number, kind: FaultKind, seed: number): Plan {
       plan.variant = r.pick(['after_stop', 'unplug_while_offline'])
       break
     case 'offline_start':
-      // Back before, or after, the server's start timeout (10 s in the campaign).
+      // Back before, or after, the server's start timeout (20 s in the campaign).
       plan.variant = r.pick(['back_in_time', 'back_after_timeout'])
-      plan.offlineMs = plan.variant === 'back_in_time' ? r.int(1500, 5000) : r.int(13_000, 16_000)
+      plan.offlineMs = plan.variant === 'back_in_time' ? r.int(1500, 5000) : r.int(23_000, 26_000)
       break
     case 'rejected_start':
     case 'no_car':

@@ -155,17 +155,22 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
   }
   let remoteStopsLost = 0
   cp.loseIncoming = (action) => plan.kind === 'lost_remote_stop' && action === 'RemoteStopTransaction' && remoteStopsLost++ === 0
+  let killed = false
   const kill = async (at: string) => {
+    if (killed) return // one kill per session: the BFF resends its RemoteStart after the restart
+    killed = true
     note(`SIGKILL the BFF (${at})`)
     await bff.kill()
     note('BFF back')
   }
+  let wentOffline = false
   cp.beforeAnswer = async (action) => {
-    if (action === 'RemoteStartTransaction' && plan.killAt === 'remote_start') {
+    if (action === 'RemoteStartTransaction' && plan.killAt === 'remote_start' && !killed) {
       void kill('RemoteStart in flight')
       await sleep(300) // the answer goes out to a dead server
     }
-    if (action === 'RemoteStartTransaction' && plan.kind === 'offline_start') {
+    if (action === 'RemoteStartTransaction' && plan.kind === 'offline_start' && !wentOffline) {
+      wentOffline = true
       setTimeout(() => {
         cp.goOffline()
         setTimeout(() => void cp.goOnline().catch(() => {}), plan.offlineMs)
@@ -377,12 +382,18 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     result.captured = pi?.amount_received ?? 0
     const holdAmount = pi?.amount ?? snapshot?.hold?.amount ?? 0
 
-    // What the charger delivered, at the session's tariff (AFIR components; time and idle are 0 for
-    // sessions shorter than the idle grace), capped by the hold; nothing under the provider's minimum.
+    // What the charger delivered, at the session's tariff, capped by the hold; nothing under the
+    // provider's minimum. The idle fee only for idle time that truly passed (stop to the car leaving,
+    // in real time) beyond the grace; the campaign's tariffs have no price per minute of charging.
     const tariff = snapshot?.tariff
-    const price = (type: string) => tariff?.components?.find((c: any) => c.type === type)?.price ?? 0
-    const energy = Math.floor((result.deliveredWh * price('energy') * 2 + 1000) / 2000)
-    const cost = energy + (result.deliveredWh > 0 ? price('session') : 0)
+    const component = (type: string) => tariff?.components?.find((c: any) => c.type === type)
+    const half = (numerator: number, denominator: number) => Math.floor((numerator * 2 + denominator) / (denominator * 2))
+    const energy = half(result.deliveredWh * (component('energy')?.price ?? 0), 1000)
+    const idle = component('idle')
+    const idleSeconds = txs.reduce((sum, t) => sum + (t.stoppedRealMs && t.unpluggedRealMs ? Math.max(0, t.unpluggedRealMs - t.stoppedRealMs) / 1000 : 0), 0)
+    const idleFee = idle ? Math.min(idle.capAmount ?? Infinity, half(Math.max(0, Math.ceil(idleSeconds) - idle.graceMinutes * 60) * idle.price, 60)) : 0
+    if (component('time')?.price) throw new Error('the campaign cannot price charging time: use a tariff without a price per minute')
+    const cost = energy + idleFee + (result.deliveredWh > 0 ? (component('session')?.price ?? 0) : 0)
     const minimum = tariff?.minimumCharge ?? 300
     result.expectedCharge = cost < minimum || result.deliveredWh === 0 ? 0 : Math.min(cost, holdAmount)
 
