@@ -14,7 +14,7 @@ import { OcppCentralSystem } from './charging/ocpp/central-system'
 import type { ChargerGateway, ChargerListener } from './charging/gateway'
 import { GatewayRouter } from './charging/router'
 import { ZaptecGateway } from './charging/zaptec/adapter'
-import type { PaymentProvider } from './payments/provider'
+import type { HoldKeeper, PaymentProvider } from './payments/provider'
 import { SimulatedPayments } from './payments/simulated'
 import { Sessions } from './sessions/service'
 import { createMailer, type Mailer } from './mail/mailer'
@@ -75,9 +75,12 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   // Sessions and the gateways need each other: the router reaches the adapters once they exist.
   const gateways: Record<string, ChargerGateway> = {}
   const router = new GatewayRouter(o.store.db, gateways)
+  // Payment terminals on chargers register here the holds they keep (see bff/terminals/).
+  const holdKeepers: Record<string, HoldKeeper> = {}
   const sessions = new Sessions({
     db: o.store.db,
     payments: o.payments,
+    holdKeepers,
     chargers: router,
     live,
     logger: o.logger,

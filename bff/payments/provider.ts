@@ -73,6 +73,9 @@ export class PaymentError extends Error {
   }
 }
 
+/** What settling a session needs from whoever keeps its hold: the app's provider, or a payment terminal. */
+export type HoldKeeper = Pick<PaymentProvider, 'getHold' | 'capture' | 'release' | 'minimumCharge'>
+
 export interface PaymentProvider {
   readonly name: 'stripe' | 'simulated'
   publicConfig(): PublicPaymentConfig

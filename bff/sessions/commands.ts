@@ -24,6 +24,11 @@ export function startMethodsFor(accessMode: 'open' | 'private' | 'paid'): ('card
   return accessMode === 'open' ? ['open'] : accessMode === 'private' ? ['grant'] : ['card']
 }
 
+/** A terminal's card token as stored: hashed, and apart from the provider's card fingerprints. */
+function terminalCardKey(token: string): string {
+  return `terminal:${hashToken(token)}`
+}
+
 function stopTokenFor(idempotencyKey: string, sessionId: string): string {
   return hashToken(`stop:${idempotencyKey}:${sessionId}`)
 }
@@ -263,6 +268,83 @@ export class DriverCommands {
 
   private cancelChange(s: SessionRow, reason: string): Change {
     return { event: 'cancel', patch: { failureReason: reason }, intents: this.core.releaseIntents(s), log: [{ kind: 'cancelled', data: { reason } }] }
+  }
+
+  /**
+   * A card tapped on a payment terminal mounted on the charger: the terminal's authorisation is the
+   * hold, kept by the terminal's adapter (`provider`), and the charger is started at once. Answered
+   * again for the same authorisation (a retried callback) without new tokens.
+   */
+  async startFromTerminal(input: {
+    chargerId: string
+    connectorId: number
+    /** The terminal adapter that keeps the hold: 'payter', 'ccv'. */
+    provider: string
+    /** The terminal provider's id of the authorisation. */
+    paymentId: string
+    holdAmount: number
+    /** What identifies the card when it is presented again (CCV's card token, Payter's cardId); stored hashed. */
+    card: { brand: string; last4: string; token: string }
+  }): Promise<{ session: SessionRow; stopToken: string | null; receiptToken: string | null }> {
+    const { db, clock } = this.core
+    const [replay] = await db.select().from(sessions).where(eq(sessions.paymentId, input.paymentId))
+    if (replay) return { session: replay, stopToken: null, receiptToken: null }
+    const [place] = await db
+      .select({ site: sites, tariff: tariffs })
+      .from(connectors)
+      .innerJoin(chargers, eq(chargers.id, connectors.chargerId))
+      .innerJoin(sites, eq(sites.id, chargers.siteId))
+      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
+      .where(and(eq(connectors.chargerId, input.chargerId), eq(connectors.connectorId, input.connectorId)))
+    if (!place) throw notFound('connector_not_found', `Charger ${input.chargerId} has no connector ${input.connectorId}.`)
+    if (!startMethodsFor(place.site.accessMode).includes('card')) throw new AppError(403, 'method_not_allowed', 'This charger does not take card payment.')
+    if (!this.core.chargers.isOnline(input.chargerId)) throw new AppError(409, 'charger_offline', 'The charger is offline right now.')
+    await this.assertConnectorFree(input.chargerId, input.connectorId)
+    const id = newToken(12)
+    const stopToken = newToken()
+    const receiptToken = receiptTokenFor(stopToken)
+    const now = clock()
+    const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components: place.tariff.components }
+    const [session] = await db
+      .insert(sessions)
+      .values({
+        id,
+        state: 'pending',
+        chargerId: input.chargerId,
+        connectorId: input.connectorId,
+        siteId: place.site.id,
+        method: 'card',
+        idTag: newIdTag(),
+        tariff,
+        currency: tariff.currency,
+        holdAmount: input.holdAmount,
+        stopTokenHash: hashToken(stopToken),
+        receiptTokenHash: hashToken(receiptToken),
+        paymentId: input.paymentId,
+        paymentProvider: input.provider,
+        holdStatus: 'held',
+        captureBy: captureDeadline(now, null),
+        cardBrand: input.card.brand,
+        cardLast4: input.card.last4,
+        cardFingerprint: terminalCardKey(input.card.token),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning()
+    if (!session) return { session: (await db.select().from(sessions).where(eq(sessions.paymentId, input.paymentId)))[0], stopToken: null, receiptToken: null }
+    await this.core.log(id, 'created', { method: 'card', terminal: input.provider, holdAmount: input.holdAmount, tariff })
+    await this.core.log(id, 'hold_placed', { amount: input.holdAmount, provider: input.provider, paymentId: input.paymentId })
+    return { session: await this.beginStart(id), stopToken, receiptToken }
+  }
+
+  /** "Tap to stop" at a terminal: the card that started a running session on this charger stops it; null for any other card. */
+  async stopByCardToken(chargerId: string, token: string): Promise<SessionRow | null> {
+    const [session] = await this.core.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.chargerId, chargerId), eq(sessions.cardFingerprint, terminalCardKey(token)), inArray(sessions.state, ['starting', 'charging'])))
+    return session ? this.stop(session.id, 'card') : null
   }
 
   /** "Tap to stop": the same card presented again stops the session it pays for. */

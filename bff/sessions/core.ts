@@ -8,7 +8,7 @@ import type { Logger } from 'pino'
 import type { Db } from '../store/db'
 import { intents, sessionEvents, sessions } from '../store/schema'
 import type { ChargerGateway } from '../charging/gateway'
-import type { PaymentProvider } from '../payments/provider'
+import type { HoldKeeper, PaymentProvider } from '../payments/provider'
 import type { LiveBus } from '../live'
 import { notFound } from '../errors'
 import { nextState, type SessionEvent } from '../domain/session'
@@ -20,6 +20,8 @@ export type IntentAction = IntentRow['action']
 export interface SessionsOptions {
   db: Db
   payments: PaymentProvider
+  /** Holds kept by someone else than `payments`, by name: payment terminals on chargers ('payter', 'ccv'). */
+  holdKeepers?: Record<string, HoldKeeper>
   chargers: ChargerGateway
   live: LiveBus
   logger: Logger
@@ -83,6 +85,14 @@ export class SessionCore {
       statusPollSeconds: o.statusPollSeconds ?? 60,
       offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
     }
+  }
+
+  /** Who keeps this session's hold: the app's payment provider, or the terminal that took the card. */
+  holdsOf(s: Pick<SessionRow, 'paymentProvider'>): HoldKeeper {
+    if (!s.paymentProvider) return this.payments
+    const keeper = this.o.holdKeepers?.[s.paymentProvider]
+    if (!keeper) throw new Error(`no payment terminal '${s.paymentProvider}' is running`)
+    return keeper
   }
 
   async get(id: string): Promise<SessionRow> {

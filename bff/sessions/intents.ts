@@ -133,13 +133,13 @@ export class IntentWorker {
     const amount = Number(intent.payload.amount)
     if (!s.paymentId) return 'failed'
     try {
-      const hold = await this.core.payments.capture(s.paymentId, amount, intent.key)
+      const hold = await this.core.holdsOf(s).capture(s.paymentId, amount, intent.key)
       await this.recordHold(s, hold, 'captured')
       return 'done'
     } catch (error) {
       if (!(error instanceof PaymentError)) throw error
       // Refused: find out what the provider actually holds before concluding anything.
-      const hold = await this.core.payments.getHold(s.paymentId)
+      const hold = await this.core.holdsOf(s).getHold(s.paymentId)
       await this.recordHold(s, hold, 'capture_refused', { code: error.code, message: error.message })
       return hold.status === 'succeeded' ? 'done' : 'failed'
     }
@@ -153,10 +153,10 @@ export class IntentWorker {
     }
     let hold: Hold
     try {
-      hold = await this.core.payments.release(s.paymentId, intent.key)
+      hold = await this.core.holdsOf(s).release(s.paymentId, intent.key)
     } catch (error) {
       if (!(error instanceof PaymentError)) throw error
-      hold = await this.core.payments.getHold(s.paymentId)
+      hold = await this.core.holdsOf(s).getHold(s.paymentId)
       await this.core.log(s.id, 'release_refused', { code: error.code, message: error.message, status: hold.status })
     }
     await this.recordHold(s, hold, 'released')

@@ -62,6 +62,12 @@ export class Sessions {
   holdCanceled(id: string): Promise<void> {
     return this.commands.holdCanceled(id)
   }
+  startFromTerminal(input: Parameters<DriverCommands['startFromTerminal']>[0]) {
+    return this.commands.startFromTerminal(input)
+  }
+  stopByCardToken(chargerId: string, token: string): Promise<SessionRow | null> {
+    return this.commands.stopByCardToken(chargerId, token)
+  }
   stopByCard(chargerId: string, paymentMethodId: string): Promise<SessionRow> {
     return this.commands.stopByCard(chargerId, paymentMethodId)
   }

@@ -59,7 +59,7 @@ export class Settlement {
         const why = this.trigger(s, now, forced)
         if (!why) return null
         const cost = this.costNow(s, now)
-        const charge = chargeFor({ method: s.method, cost, energyWh: s.energyWh, holdAmount: s.holdAmount, minimumCharge: this.core.payments.minimumCharge(s.currency) })
+        const charge = chargeFor({ method: s.method, cost, energyWh: s.energyWh, holdAmount: s.holdAmount, minimumCharge: this.core.holdsOf(s).minimumCharge(s.currency) })
         const money: Change['intents'] =
           s.method !== 'card' ? [] : charge.basis === 'card' ? [{ action: 'capture', payload: { amount: charge.amount } }] : this.core.releaseIntents(s)
         return {
