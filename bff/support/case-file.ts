@@ -1,4 +1,5 @@
 /** Everything support needs about one session, read in one go. */
+import { zaptecCallsOfSession } from '../charging/zaptec/calls'
 import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { auditLog, connectors, intents, meterSamples, receipts, refunds, sessionEvents, sessions, sites, transactions, users } from '../store/schema'
@@ -95,6 +96,7 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
   const timeline = buildTimeline({
     events,
     transaction,
+    chargerCalls: await zaptecCallsOfSession(db, id),
     meter: summariseMeter(samples),
     intents: sessionIntents,
     refunds: refundRows,

@@ -40,6 +40,8 @@ export interface TimelineInput {
     receivedAt: Date
   } | null
   meter: MeterSummary | null
+  /** A cloud gateway's calls about the session (Zaptec's web hooks and API), already in words. */
+  chargerCalls?: { at: Date; kind: string; summary: string; data: Record<string, unknown> }[]
   intents: { action: string; key: string; status: string; attempts: number; lastError: string | null; createdAt: Date; doneAt: Date | null }[]
   refunds: { id: string; amount: number; status: string; reason: string; createdAt: Date; createdBy: string | null; providerRefundId: string | null }[]
   receipts: { number: string; kind: string; replaces: string | null; issuedAt: Date }[]
@@ -151,6 +153,7 @@ export function buildTimeline(input: TimelineInput): TimelineEntry[] {
       })
     }
   }
+  for (const call of input.chargerCalls ?? []) add(call.at, -1, { kind: call.kind, source: 'ocpp', summary: call.summary, data: call.data })
   const m = input.meter
   if (m) {
     add(m.lastAt, -1, {

@@ -93,6 +93,11 @@ describe('a Zaptec charger, through the whole BFF', () => {
     const receipt = await http(sys!.url, 'GET', link.pathname + link.search)
     expect(receipt.status).toBe(200)
     expect(receipt.body.charge.amount).toBe(done.charge.amount)
+    // support sees Zaptec's calls in the story, as it sees OCPP messages
+    const support = await cookieFor(sys!.store.db, 'demo-support')
+    const file = await http(sys!.url, 'GET', `/api/support/sessions/${id}`, { headers: { cookie: support } })
+    const kinds = file.body.timeline.map((e: { kind: string }) => e.kind)
+    expect(kinds).toEqual(expect.arrayContaining(['zaptec_session_start', 'zaptec_command_10001', 'zaptec_session_end', 'charging_started', 'charging_stopped', 'receipt_issued']))
   })
 
   it('the driver unplugs: Zaptec\'s session end settles the session', async () => {
