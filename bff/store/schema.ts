@@ -507,3 +507,4 @@ export const healthChecks = pgTable('health_checks', {
 // Each charger gateway keeps its own tables in its adapter folder.
 export * from '../charging/ocpp/schema'
 export * from '../charging/zaptec/schema'
+export * from '../terminals/schema'
