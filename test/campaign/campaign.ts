@@ -60,7 +60,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const started = Date.now()
   try {
     await runPool(world, others, o.concurrency, spare, points, results, log, started, plans.length)
-    await runPool(world, killers, Math.min(o.concurrency, 8), spare, points, results, log, started, plans.length)
+    // Few at once: every kill hits all sessions in flight, and each should meet its own kill point.
+    await runPool(world, killers, Math.min(o.concurrency, 4), spare, points, results, log, started, plans.length)
   } finally {
     await Promise.all(points.map((cp) => cp.close()))
     await bff.stop()

@@ -233,7 +233,7 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
       await sleep(plan.plugDelayMs)
       const cancelled = await api(base, ip, 'POST', `/api/sessions/${id}/cancel`, { token })
       note(`POST cancel → ${cancelled.status} ${cancelled.body?.session?.state ?? JSON.stringify(cancelled.body)}`)
-    } else if (plan.kind !== 'no_car' && plan.kind !== 'rejected_start' && authorized.status === 200) {
+    } else if (plan.kind !== 'no_car' && plan.kind !== 'rejected_start' && authorized.body?.session?.state === 'starting') {
       await sleep(plan.plugDelayMs)
       note(`car plugged in (${plan.powerW / 1000} kW × ${world.energySpeed} time-lapse)`)
       await cp.plugIn(1, plan.powerW)
