@@ -1,4 +1,7 @@
 import { fileURLToPath } from 'node:url'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib'
 import { defineConfig, type Plugin } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import { VitePWA } from 'vite-plugin-pwa'
@@ -16,9 +19,36 @@ const honoClientCookie: Plugin = {
   },
 }
 
+/**
+ * Every built asset also as .gz (level 9) and .br (quality 11) beside it: the BFF sends those as
+ * they are (serveStatic's `precompressed`), smaller than compressing each request on the fly.
+ */
+let outDir = 'dist'
+const precompress: Plugin = {
+  name: 'precompress',
+  apply: 'build',
+  configResolved(config) {
+    outDir = resolve(config.root, config.build.outDir)
+  },
+  closeBundle: {
+    order: 'post',
+    handler() {
+      const walk = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+      for (const file of walk(join(outDir, 'assets'))) {
+        if (!/\.(js|css|svg|wasm)$/.test(file) || statSync(file).size < 1024) continue
+        const body = readFileSync(file)
+        writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }))
+        writeFileSync(`${file}.br`, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } }))
+      }
+    },
+  },
+}
+
 export default defineConfig({
   plugins: [
     honoClientCookie,
+    precompress,
     vue(),
     VitePWA({
       strategies: 'injectManifest',

@@ -1,19 +1,22 @@
 import { computed } from 'vue'
 import { createI18n, useI18n, type MessageCompiler, type MessageContext } from 'vue-i18n'
 import type { en } from './locales/en'
+import type { enScreens } from './locales/screens.en'
 import type { enAreas } from './locales/areas.en'
 import { storageKeys } from './storage-keys'
 import { formatLocale, type UiLocale } from './format'
 
-export type Messages = typeof en & typeof enAreas
+export type Messages = typeof en & typeof enScreens & typeof enAreas
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
-/** A translation that may lag behind en.ts: missing keys fall back to English. */
+/** Some of a language's messages: one of its parts (the first screen, the later screens, the signed-in areas). */
 export type PartialMessages = DeepPartial<Messages>
 
 export const uiLocales = Object.keys(formatLocale) as UiLocale[]
 /**
- * Every language is its own chunk and only the driver's loads (with English behind it where the
- * translation may lag): the charger page stays within its JavaScript budget.
+ * Every language is its own chunk, in three parts, and only the driver's language loads (each is
+ * complete: a test checks). The app shell and the charger page come first; the other driver screens
+ * load on the way to them; the signed-in areas (account, owner, support) with those pages. A driver
+ * who scans a charger downloads the first part only: the charger page stays within its budget.
  */
 const loaders: Record<UiLocale, () => Promise<PartialMessages>> = {
   sv: () => import('./locales/sv').then((m) => m.sv),
@@ -22,6 +25,26 @@ const loaders: Record<UiLocale, () => Promise<PartialMessages>> = {
   da: () => import('./locales/da').then((m) => m.da),
   fi: () => import('./locales/fi').then((m) => m.fi),
   de: () => import('./locales/de').then((m) => m.de),
+}
+
+type Part = 'screens' | 'areas'
+const partLoaders: Record<Part, Record<UiLocale, () => Promise<PartialMessages>>> = {
+  screens: {
+    sv: () => import('./locales/screens.sv').then((m) => m.svScreens),
+    en: () => import('./locales/screens.en').then((m) => m.enScreens),
+    nb: () => import('./locales/screens.nb').then((m) => m.nbScreens),
+    da: () => import('./locales/screens.da').then((m) => m.daScreens),
+    fi: () => import('./locales/screens.fi').then((m) => m.fiScreens),
+    de: () => import('./locales/screens.de').then((m) => m.deScreens),
+  },
+  areas: {
+    sv: () => import('./locales/areas.sv').then((m) => m.svAreas as PartialMessages),
+    en: () => import('./locales/areas.en').then((m) => m.enAreas as PartialMessages),
+    nb: () => import('./locales/areas.nb').then((m) => m.nbAreas as PartialMessages),
+    da: () => import('./locales/areas.da').then((m) => m.daAreas as PartialMessages),
+    fi: () => import('./locales/areas.fi').then((m) => m.fiAreas as PartialMessages),
+    de: () => import('./locales/areas.de').then((m) => m.deAreas as PartialMessages),
+  },
 }
 
 const isUiLocale = (code: string | null): code is UiLocale => code !== null && (uiLocales as string[]).includes(code)
@@ -79,38 +102,43 @@ export function createAppI18n(locale: UiLocale) {
 
 export type AppI18n = ReturnType<typeof createAppI18n>
 
-/** Swedish is complete (a test checks); the others may fall back to English. */
-const needed = (locale: UiLocale): UiLocale[] => (locale === 'sv' || locale === 'en' ? [locale] : [locale, 'en'])
+/** Per app instance: which parts have been asked for, and which part of which language is in. */
+const parts = new WeakMap<AppI18n, { wanted: Set<Part>; loaded: Set<string> }>()
+const partsOf = (i18n: AppI18n) => {
+  const state = parts.get(i18n) ?? { wanted: new Set<Part>(), loaded: new Set<string>() }
+  parts.set(i18n, state)
+  return state
+}
 
-/** Makes sure the messages of `locale` are there; each language loads once. */
+/** Makes sure the first part of `locale` is there, and every part asked for so far; each loads once. */
 export async function loadLocale(i18n: AppI18n, locale: UiLocale) {
-  const missing = needed(locale).filter((code) => !i18n.global.availableLocales.includes(code))
-  const loaded = await Promise.all(missing.map((code) => loaders[code]()))
-  missing.forEach((code, i) => i18n.global.setLocaleMessage(code, loaded[i] as Messages))
-  if (areasWanted.has(i18n)) await loadAreas(i18n, locale)
+  const state = partsOf(i18n)
+  if (!state.loaded.has(`first:${locale}`)) {
+    const messages = await loaders[locale]()
+    if (!state.loaded.has(`first:${locale}`)) i18n.global.mergeLocaleMessage(locale, messages as Messages)
+    state.loaded.add(`first:${locale}`)
+  }
+  await Promise.all([...state.wanted].map((part) => loadPart(i18n, part, locale)))
 }
 
-/**
- * The strings of the signed-in areas (account, owner, support pages) are their own chunks, loaded
- * with those pages: a driver at a charger never downloads them. Other languages show them in English.
- */
-const areaLoaders: Partial<Record<UiLocale, () => Promise<PartialMessages>>> = {
-  en: () => import('./locales/areas.en').then((m) => m.enAreas as PartialMessages),
-  sv: () => import('./locales/areas.sv').then((m) => m.svAreas as PartialMessages),
+async function loadPart(i18n: AppI18n, part: Part, locale: UiLocale) {
+  const state = partsOf(i18n)
+  state.wanted.add(part)
+  const key = `${part}:${locale}`
+  if (state.loaded.has(key)) return
+  const messages = await partLoaders[part][locale]()
+  if (state.loaded.has(key)) return
+  i18n.global.mergeLocaleMessage(locale, messages as Messages)
+  state.loaded.add(key)
 }
-const areasWanted = new WeakMap<AppI18n, Set<UiLocale>>()
 
-export async function loadAreas(i18n: AppI18n, locale: UiLocale = i18n.global.locale.value as UiLocale) {
-  const merged = areasWanted.get(i18n) ?? new Set<UiLocale>()
-  areasWanted.set(i18n, merged)
-  const codes = needed(locale).filter((code) => areaLoaders[code] && !merged.has(code))
-  if (!codes.includes('en') && !merged.has('en')) codes.push('en')
-  const loaded = await Promise.all(codes.map((code) => areaLoaders[code]!()))
-  codes.forEach((code, i) => {
-    i18n.global.mergeLocaleMessage(code, loaded[i] as Messages)
-    merged.add(code)
-  })
-}
+const current = (i18n: AppI18n) => i18n.global.locale.value as UiLocale
+
+/** The driver screens after the charger page (scan, pay, session, receipt, history): loaded on the way to them. */
+export const loadScreens = (i18n: AppI18n, locale: UiLocale = current(i18n)) => loadPart(i18n, 'screens', locale)
+
+/** The signed-in areas (account, owner, support pages): loaded with those pages, never at a charger. */
+export const loadAreas = (i18n: AppI18n, locale: UiLocale = current(i18n)) => loadPart(i18n, 'areas', locale)
 
 /** Switches the language now and remembers the choice. */
 export async function rememberLocale(i18n: AppI18n, locale: UiLocale) {

@@ -8,10 +8,25 @@ import { nb } from '../../web/locales/nb'
 import { da } from '../../web/locales/da'
 import { fi } from '../../web/locales/fi'
 import { de } from '../../web/locales/de'
+import { enScreens } from '../../web/locales/screens.en'
+import { svScreens } from '../../web/locales/screens.sv'
+import { nbScreens } from '../../web/locales/screens.nb'
+import { daScreens } from '../../web/locales/screens.da'
+import { fiScreens } from '../../web/locales/screens.fi'
+import { deScreens } from '../../web/locales/screens.de'
 import type { UiLocale } from '../../web/format'
 import type { Translate } from '../../web/receipt/lines'
 
-const messages: Record<UiLocale, object> = { sv, en, nb, da, fi, de }
+/** The receipt's words are the receipt page's (screens) and the charger's (first part). */
+const messages: Record<UiLocale, object> = {
+  sv: { ...sv, ...svScreens },
+  en: { ...en, ...enScreens },
+  nb: { ...nb, ...nbScreens },
+  da: { ...da, ...daScreens },
+  fi: { ...fi, ...fiScreens },
+  de: { ...de, ...deScreens },
+}
+const english = messages.en
 
 export const documentLanguages = Object.keys(messages) as UiLocale[]
 
@@ -28,7 +43,7 @@ function lookup(tree: object, key: string): string | undefined {
 /** `t(key, values)` for one language: `{name}` placeholders filled, `{'x'}` literals kept. */
 export function wordsFor(language: UiLocale): Translate {
   return (key, values = {}) => {
-    const source = lookup(messages[language], key) ?? lookup(en, key) ?? key
+    const source = lookup(messages[language], key) ?? lookup(english, key) ?? key
     return source.replace(/\{\s*(?:(\w+)|'([^']*)')\s*\}/g, (_, name: string | undefined, literal: string | undefined) =>
       name !== undefined ? String(values[name] ?? '') : (literal ?? ''),
     )

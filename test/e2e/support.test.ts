@@ -83,7 +83,7 @@ describe('support console in Chromium', () => {
     await page.waitForURL(/\/support\/sessions\//)
     await page.getByRole('heading', { name: paid.number }).waitFor()
     await page.getByText('StartTransaction').first().waitFor()
-    expect(await page.locator('[data-test=state]').textContent()).toBe('completed')
+    expect(await page.locator('[data-test=state]').textContent()).toBe('Completed')
     await shot(page, '52-support-case-file')
 
     await page.getByRole('button', { name: 'Refund' }).click()

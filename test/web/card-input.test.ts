@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { formatExpiry, parseCard } from '../../web/pay/card-input'
 import { declineKey, declineReasons, isDecline } from '../../web/pay/declines'
-import { en } from '../../web/locales/en'
-import { sv } from '../../web/locales/sv'
-import { nb } from '../../web/locales/nb'
-import { da } from '../../web/locales/da'
-import { fi } from '../../web/locales/fi'
-import { de } from '../../web/locales/de'
+import { enScreens as en } from '../../web/locales/screens.en'
+import { svScreens as sv } from '../../web/locales/screens.sv'
+import { nbScreens as nb } from '../../web/locales/screens.nb'
+import { daScreens as da } from '../../web/locales/screens.da'
+import { fiScreens as fi } from '../../web/locales/screens.fi'
+import { deScreens as de } from '../../web/locales/screens.de'
 
 describe('expiry as typed', () => {
   it.each([

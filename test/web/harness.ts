@@ -7,7 +7,7 @@ import { mount, flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { RouterView, createMemoryHistory } from 'vue-router'
 import { vi } from 'vitest'
-import { createAppI18n, loadAreas, loadLocale } from '../../web/i18n'
+import { createAppI18n, loadAreas, loadLocale, loadScreens } from '../../web/i18n'
 import { createAppRouter } from '../../web/router'
 import type { UiLocale } from '../../web/format'
 
@@ -71,6 +71,7 @@ export async function mountAt(path: string, locale: UiLocale = 'en') {
   setActivePinia(pinia)
   const i18n = createAppI18n(locale)
   await loadLocale(i18n, locale)
+  await loadScreens(i18n, locale)
   await loadAreas(i18n, locale)
   const router = createAppRouter(createMemoryHistory())
   const Root = defineComponent({ render: () => h(RouterView) })

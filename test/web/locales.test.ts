@@ -2,59 +2,95 @@
 import { describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { en as enDriver } from '../../web/locales/en'
-import { sv as svDriver } from '../../web/locales/sv'
+import { en } from '../../web/locales/en'
+import { sv } from '../../web/locales/sv'
+import { nb } from '../../web/locales/nb'
+import { da } from '../../web/locales/da'
+import { fi } from '../../web/locales/fi'
+import { de } from '../../web/locales/de'
+import { enScreens } from '../../web/locales/screens.en'
+import { svScreens } from '../../web/locales/screens.sv'
+import { nbScreens } from '../../web/locales/screens.nb'
+import { daScreens } from '../../web/locales/screens.da'
+import { fiScreens } from '../../web/locales/screens.fi'
+import { deScreens } from '../../web/locales/screens.de'
 import { enAreas } from '../../web/locales/areas.en'
 import { svAreas } from '../../web/locales/areas.sv'
+import { nbAreas } from '../../web/locales/areas.nb'
+import { daAreas } from '../../web/locales/areas.da'
+import { fiAreas } from '../../web/locales/areas.fi'
+import { deAreas } from '../../web/locales/areas.de'
 import { initialLocale } from '../../web/i18n'
 import { storageKeys } from '../../web/storage-keys'
 
-/** Each language's strings in full: the driver's screens merged with the signed-in areas. */
-function merge(a: object, b: object): object {
-  const out: Record<string, unknown> = { ...a }
-  for (const [key, value] of Object.entries(b)) {
-    out[key] = typeof value === 'object' && value !== null && typeof out[key] === 'object' ? merge(out[key] as object, value) : value
-  }
-  return out
+/** Each language in its three parts: the first screen, the later driver screens, the signed-in areas. */
+const languages = {
+  en: { first: en, screens: enScreens, areas: enAreas },
+  sv: { first: sv, screens: svScreens, areas: svAreas },
+  nb: { first: nb, screens: nbScreens, areas: nbAreas },
+  da: { first: da, screens: daScreens, areas: daAreas },
+  fi: { first: fi, screens: fiScreens, areas: fiAreas },
+  de: { first: de, screens: deScreens, areas: deAreas },
 }
-const en = merge(enDriver, enAreas)
-const sv = merge(svDriver, svAreas)
+type Part = keyof (typeof languages)['en']
 
-function keys(messages: object, prefix = ''): string[] {
+function entries(messages: object, prefix = ''): [string, unknown][] {
   return Object.entries(messages).flatMap(([key, value]) =>
-    typeof value === 'object' && value !== null ? keys(value, `${prefix}${key}.`) : [`${prefix}${key}`],
+    typeof value === 'object' && value !== null ? entries(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value] as [string, unknown]],
   )
 }
+const keys = (messages: object) => entries(messages).map(([key]) => key)
+const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
 
-function leaves(messages: object): string[] {
-  return Object.values(messages).flatMap((value) => (typeof value === 'object' && value !== null ? leaves(value) : [value]))
-}
+/**
+ * Names and technical terms that are the same in every language. Values made only of placeholders,
+ * units and signs ("{price}/kWh", "{brand} ···· {last4}") need no entry: there is nothing to translate.
+ */
+const sameInEveryLanguage = new Set(['app.name', 'app.languages.sv', 'app.languages.en', 'app.languages.nb', 'app.languages.da', 'app.languages.fi', 'app.languages.de', 'pay.cvc', 'receipt.evse', 'support.source.webhook'])
+const nothingToTranslate = (text: string) => !/\p{L}/u.test(text.replace(/\{\w+\}/g, '').replace(/\b(kWh|kW|min)\b/g, ''))
 
-describe('translations', () => {
-  it('has exactly the same keys in Swedish and English', () => {
-    const svKeys = new Set(keys(sv))
-    const enKeys = new Set(keys(en))
-    expect([...enKeys].filter((k) => !svKeys.has(k)), 'missing in sv').toEqual([])
-    expect([...svKeys].filter((k) => !enKeys.has(k)), 'missing in en').toEqual([])
-    expect(enKeys.size).toBeGreaterThan(100)
+describe.each(Object.keys(languages).filter((code) => code !== 'en') as (keyof typeof languages)[])('%s', (code) => {
+  it.each(['first', 'screens', 'areas'] as Part[])('has every key of the English %s part, no other, same placeholders, none empty', (part) => {
+    const english = new Map(entries(languages.en[part]))
+    const own = new Map(entries(languages[code][part]))
+    expect([...english.keys()].filter((key) => !own.has(key)), 'missing').toEqual([])
+    expect([...own.keys()].filter((key) => !english.has(key)), 'not in English').toEqual([])
+    for (const [key, text] of own) {
+      expect(typeof text === 'string' && text.trim() !== '', `${key} is empty`).toBe(true)
+      expect(placeholders(text as string), key).toEqual(placeholders(english.get(key) as string))
+    }
   })
 
-  it('uses the same placeholders in both languages and leaves no string empty', () => {
-    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
-    const flat = (messages: object, key: string) =>
-      key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown>)[part], messages) as string
-    for (const key of keys(en)) {
-      expect(placeholders(flat(sv, key)), key).toEqual(placeholders(flat(en, key)))
-    }
-    expect(leaves(sv).filter((s) => typeof s !== 'string' || s.trim() === '')).toEqual([])
+})
+
+describe.each(['nb', 'da', 'fi', 'de'] as const)('%s', (code) => {
+  it.each(['first', 'screens', 'areas'] as Part[])('leaves no English in its %s part', (part) => {
+    const english = new Map(entries(languages.en[part]))
+    const untranslated = entries(languages[code][part])
+      .filter(([key, text]) => text === english.get(key) && !sameInEveryLanguage.has(key) && !nothingToTranslate(text as string))
+      .map(([key]) => key)
+    expect(untranslated).toEqual([])
+  })
+})
+
+describe('the check itself', () => {
+  it('catches a missing key and an English value, and lets names, units and placeholders through', () => {
+    const english = new Map(entries(en))
+    const broken = { ...nb, app: { ...nb.app, nav: { ...nb.app.nav, scan: 'Scan' } } } as Partial<typeof nb>
+    delete broken.status
+    expect(keys(en).filter((key) => !new Set(keys(broken)).has(key)).length).toBeGreaterThan(5)
+    const flagged = entries(broken).filter(([key, text]) => text === english.get(key) && !sameInEveryLanguage.has(key) && !nothingToTranslate(text as string))
+    expect(flagged.map(([key]) => key)).toEqual(['app.nav.scan'])
+    expect(['{price}/kWh', '{brand} ···· {last4}', '{kwh} kWh · {amount}'].every(nothingToTranslate)).toBe(true)
+    expect(nothingToTranslate('Sign in')).toBe(false)
   })
 })
 
 describe('the strings the charger page needs', () => {
-  it('are in the driver files, not only in the signed-in areas loaded later', () => {
-    // The app shell and the charger page render before the areas load: every key they use must be here.
-    const sources = ['app/TopBar.vue', 'App.vue', 'app/UpdateBanner.vue', 'app/InstallBanner.vue', 'pages/ChargerPage.vue', 'charger/ChargerPrices.vue', 'charger/ConnectorList.vue']
-    const driverKeys = new Set(keys(enDriver))
+  it('are in the first part of each language, not only in the parts loaded later', () => {
+    // The app shell and the charger page render before the other parts load: every key they use must be here.
+    const sources = ['app/TopBar.vue', 'App.vue', 'app/UpdateBanner.vue', 'pages/ChargerPage.vue', 'charger/ChargerPrices.vue', 'charger/ConnectorList.vue']
+    const driverKeys = new Set(keys(en))
     for (const file of sources) {
       const source = readFileSync(join(process.cwd(), 'web', file), 'utf8')
       const used = [...source.matchAll(/\bt\('([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g)].map((m) => m[1])
