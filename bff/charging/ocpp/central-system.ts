@@ -4,6 +4,7 @@
  * first, then handed to the ChargerListener, then answered — one message at a time per charger, so
  * the listener sees each charger's events in order.
  */
+import { PerCharger } from '../per-charger'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
@@ -79,7 +80,7 @@ export class OcppCentralSystem implements ChargerGateway {
   private readonly server: RPCServer
   private readonly clients = new Map<string, RPCServerClient>()
   /** Per charger, the tail of its message chain: one message handled at a time, in arrival order. */
-  private readonly chains = new Map<string, Promise<unknown>>()
+  private readonly chains = new PerCharger()
   /**
    * Passwords already verified against a given stored hash: a reconnect storm costs one query per
    * charger instead of one slow scrypt each. Keyed by the stored hash, so a new password invalidates it.
@@ -193,7 +194,7 @@ export class OcppCentralSystem implements ChargerGateway {
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close({ code: 1001, reason: 'Server shutting down' })))
     await this.server.close({ code: 1001 })
-    await Promise.allSettled([...this.chains.values()])
+    await this.chains.settled()
   }
 
   private async command(chargerId: string, action: string, params: Params): Promise<Params> {
@@ -223,15 +224,8 @@ export class OcppCentralSystem implements ChargerGateway {
     return true
   }
 
-  /** Runs `work` after every earlier message of this charger; its failure does not break the chain. */
   private serial<T>(chargerId: string, work: () => Promise<T>): Promise<T> {
-    const result = (this.chains.get(chargerId) ?? Promise.resolve()).then(work)
-    const tail = result.catch(() => {})
-    this.chains.set(chargerId, tail)
-    tail.then(() => {
-      if (this.chains.get(chargerId) === tail) this.chains.delete(chargerId)
-    })
-    return result
+    return this.chains.run(chargerId, work)
   }
 
   /** Listener failures are logged, never passed on: the charger still gets its answer. */

@@ -13,6 +13,7 @@
  *
  * Every listener call happens after what it relies on is stored, one charger at a time and in order.
  */
+import { PerCharger } from '../per-charger'
 import { EventEmitter } from 'node:events'
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm'
 import type pino from 'pino'
@@ -103,7 +104,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
   private readonly requestsPerSecond: number
   private readonly apiOptions: ZaptecGatewayOptions['api']
   private readonly sealer: CredentialSealer
-  private readonly chains = new Map<string, Promise<unknown>>()
+  private readonly chains = new PerCharger()
   private readonly clients = new Map<string, { key: string; api: ZaptecApi }>()
   /** Webhook credentials already verified, keyed by username: one scrypt per password, not per call. */
   private readonly verified = new Map<string, { passwordHash: string; digest: string }>()
@@ -146,7 +147,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     this.closed = true
     if (this.timer) clearInterval(this.timer)
     await this.polling?.catch(() => {})
-    await Promise.allSettled([...this.chains.values()])
+    await this.chains.settled()
   }
 
   /** Chargers of web-hook-only installations cannot be observed: they count as online. */
@@ -666,15 +667,8 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     }
   }
 
-  /** Runs `work` after everything earlier for this charger; its failure does not break the chain. */
   private serial<T>(chargerId: string, work: () => Promise<T>): Promise<T> {
-    const result = (this.chains.get(chargerId) ?? Promise.resolve()).then(work)
-    const tail = result.catch(() => {})
-    this.chains.set(chargerId, tail)
-    tail.then(() => {
-      if (this.chains.get(chargerId) === tail) this.chains.delete(chargerId)
-    })
-    return result
+    return this.chains.run(chargerId, work)
   }
 }
 
