@@ -91,6 +91,8 @@ export interface AppDeps {
   isOnline: (chargerId: string) => boolean
   /** Zaptec's cloud calls its web hooks here. */
   zaptec: ZaptecGateway
+  /** Payment terminals' clouds call their web hooks here (/webhooks/payter, /webhooks/ccv; see bff/terminals/). */
+  terminalWebhooks?: Hono
   limits?: Partial<Limits>
   /** Hash of the token the command line uses to reach /api/admin (see bff/cli.ts). */
   adminTokenHash?: string
@@ -165,6 +167,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/dev', devRoutes(ctx))
     .route('/webhooks', webhookRoutes(ctx))
     .route('/webhooks/zaptec', zaptecWebhookRoutes(deps.zaptec))
+    .route('/webhooks', deps.terminalWebhooks ?? new Hono())
 
   app.onError((error, c) => {
     if (error instanceof AppError) return c.json({ error: { code: error.code, message: error.message } }, error.status)

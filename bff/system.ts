@@ -20,6 +20,7 @@ import { Sessions } from './sessions/service'
 import { createMailer, type Mailer } from './mail/mailer'
 import { SupportDesk } from './support/desk'
 import { SupportSweep } from './support/sweep'
+import { startTerminals, type Terminals, type TerminalsConfig } from './terminals'
 
 export interface SystemOptions {
   /** The embedded demo: development outbox, simulated card form and provider. Production (false) unless set. */
@@ -53,6 +54,8 @@ export interface SystemOptions {
   supportSweepSeconds?: number
   /** A hold on an ended session older than this is released by the support sweep (default 24). */
   staleHoldHours?: number
+  /** Payment terminals on chargers (Payter, CCV): their clouds, or the local fakes. */
+  terminals?: TerminalsConfig
 }
 
 export interface System {
@@ -66,6 +69,8 @@ export interface System {
   zaptec: ZaptecGateway
   /** Tests run it with run(). */
   supportSweep: SupportSweep
+  /** Payment terminals on chargers; tests drive poll() and the CCV requests. */
+  terminals: Terminals
   close(): Promise<void>
 }
 
@@ -130,6 +135,16 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   })
   const port = (server.address() as AddressInfo).port
   const url = `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${port}`
+  const terminals = await startTerminals({
+    config: o.terminals ?? {},
+    db: o.store.db,
+    sessions,
+    live,
+    logger: o.logger,
+    publicUrl: o.publicUrl ?? url,
+    holdKeepers,
+    pollSeconds: o.sweepSeconds === 0 ? 0 : 5,
+  })
   const mailer = o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' })
   app = createApp({
     demo: o.demo,
@@ -145,6 +160,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     ocppReady: () => server.listening,
     isOnline: (id) => router.isOnline(id),
     zaptec,
+    terminalWebhooks: terminals.routes,
     limits: o.limits,
     staticRoot: o.staticRoot,
     adminTokenHash: o.adminTokenHash,
@@ -165,8 +181,10 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     sessions,
     live,
     supportSweep,
+    terminals,
     async close() {
       sessions.stopSweeping()
+      terminals.close()
       supportSweep.stop()
       await central.close()
       await zaptec.close()

@@ -1,0 +1,341 @@
+/**
+ * What happens at a payment terminal on a charger, whichever provider runs it (see port.ts): the
+ * idle screen with the price, a card read (tap to stop, or authorise and start), the cancel of a
+ * hold that cannot be used, the receipt QR code after the session completes, and the hold kept for
+ * settlement (HoldKeeper) with commit and cancel carried out once per idempotency key.
+ */
+import { and, eq, inArray, isNull } from 'drizzle-orm'
+import type { Logger } from 'pino'
+import type { Db } from '../store/db'
+import { chargers, sessions, tariffs } from '../store/schema'
+import { paymentTerminals, terminalMoneyCalls, terminalPayments } from './schema'
+import { AppError } from '../errors'
+import type { Hold, HoldKeeper } from '../payments/provider'
+import { PaymentError } from '../payments/provider'
+import { minimumCharge } from '../payments/minimums'
+import type { Sessions } from '../sessions/service'
+import type { LiveBus } from '../live'
+import type { Tariff } from '../domain/tariff'
+import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type TerminalCard, type TerminalScreen } from './port'
+
+export type TerminalRow = typeof paymentTerminals.$inferSelect
+type Provider = PaymentTerminal['provider']
+
+const live = ['starting', 'charging', 'stopping', 'settling'] as const
+
+/** A price in minor units as the display shows it: "4.95 SEK". */
+export function money(amount: number, currency: string): string {
+  return `${(amount / 100).toFixed(2)} ${currency}`
+}
+
+/** The price lines in AFIR order (energy, time, session, idle fee), then the hold. Components priced 0 are left out. */
+export function priceLines(tariff: Tariff, holdAmount: number): string[] {
+  const lines: string[] = []
+  for (const c of tariff.components) {
+    if (c.price === 0) continue
+    if (c.type === 'energy') lines.push(`${money(c.price, tariff.currency)}/kWh`)
+    if (c.type === 'time') lines.push(`${money(c.price, tariff.currency)}/min`)
+    if (c.type === 'session') lines.push(`${money(c.price, tariff.currency)} per session`)
+    if (c.type === 'idle') lines.push(`Idle fee ${money(c.price, tariff.currency)}/min after ${c.graceMinutes} min`)
+  }
+  lines.push(`Hold ${money(holdAmount, tariff.currency)}; you pay only what you use`)
+  return lines
+}
+
+export interface TerminalDeskOptions {
+  db: Db
+  sessions: Sessions
+  live: LiveBus
+  logger: Logger
+  /** The PWA's base URL: the receipt QR code opens /r/:number?t=… there. */
+  publicUrl: string
+}
+
+export class TerminalDesk {
+  private readonly ports = new Map<Provider, PaymentTerminal>()
+  private readonly watching = new Map<string, () => void>()
+  /** One card read at a time per terminal: a duplicated callback waits for the first. */
+  private readonly queues = new Map<string, Promise<unknown>>()
+
+  constructor(private readonly o: TerminalDeskOptions) {}
+
+  register(port: PaymentTerminal): void {
+    this.ports.set(port.provider, port)
+  }
+
+  port(provider: Provider): PaymentTerminal {
+    const port = this.ports.get(provider)
+    if (!port) throw new Error(`no ${provider} terminal service is configured`)
+    return port
+  }
+
+  async terminal(id: string): Promise<TerminalRow | null> {
+    const [row] = await this.o.db.select().from(paymentTerminals).where(eq(paymentTerminals.id, id))
+    return row ?? null
+  }
+
+  /** Watches again the sessions started before a restart, so their receipt still reaches the terminal. */
+  async resume(): Promise<void> {
+    const open = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.status, 'started'))
+    for (const p of open) if (p.sessionId && !p.receiptShownAt) this.watch(p.sessionId)
+  }
+
+  close(): void {
+    for (const stop of this.watching.values()) stop()
+    this.watching.clear()
+  }
+
+  /** Runs `job` after the terminal's earlier jobs: reading a card back and acting on it is one step. */
+  serial<T>(terminalId: string, job: () => Promise<T>): Promise<T> {
+    const next = (this.queues.get(terminalId) ?? Promise.resolve()).catch(() => undefined).then(job)
+    this.queues.set(terminalId, next)
+    return next
+  }
+
+  private async place(t: TerminalRow) {
+    const [place] = await this.o.db
+      .select({ tariff: tariffs })
+      .from(chargers)
+      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
+      .where(eq(chargers.id, t.chargerId))
+    const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components: place.tariff.components }
+    return { tariff, holdAmount: place.tariff.holdAmount }
+  }
+
+  /** The idle screen: price in AFIR order and the hold, shown before any tap. */
+  async idleScreen(t: TerminalRow): Promise<TerminalScreen> {
+    const { tariff, holdAmount } = await this.place(t)
+    const pick = t.connectorIds.length > 1 ? [`Pick a connector (${t.connectorIds.join(', ')}) and tap your card`] : ['Tap your card to start']
+    return { lines: [`${t.chargerId}`, ...priceLines(tariff, holdAmount), ...pick] }
+  }
+
+  /** Idle: show the price and wait for the next card (Payter: "the terminal is always scanning"). */
+  async ready(t: TerminalRow, before?: TerminalScreen): Promise<void> {
+    const port = this.port(t.provider)
+    const idle = await this.idleScreen(t)
+    await port.show(t.id, before ? { lines: [...before.lines, '', ...idle.lines], qr: before.qr } : idle)
+    if (t.provider === 'payter') await port.readCard(t.id)
+  }
+
+  private async runningOn(t: TerminalRow, connectorId: number) {
+    const [s] = await this.o.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.chargerId, t.chargerId), eq(sessions.connectorId, connectorId), inArray(sessions.state, [...live])))
+    return s ?? null
+  }
+
+  /**
+   * A card was read. Its token matching a running session on the charger stops that session (tap
+   * to stop). Otherwise, with `mayStart`, a free connector gets a hold authorised; without a free
+   * connector (or when only a stop was asked for) the terminal says the card started nothing here.
+   */
+  cardRead(terminalId: string, card: TerminalCard, o: { connectorId?: number; mayStart: boolean }): Promise<'stopped' | 'refused' | 'authorising'> {
+    return this.serial(terminalId, () => this.handleCard(terminalId, card, o))
+  }
+
+  /** cardRead inside the terminal's serial section (see serial). */
+  async handleCard(terminalId: string, card: TerminalCard, o: { connectorId?: number; mayStart: boolean }): Promise<'stopped' | 'refused' | 'authorising'> {
+    {
+      const t = await this.terminal(terminalId)
+      if (!t) throw new AppError(404, 'terminal_not_found', 'No such terminal.')
+      const port = this.port(t.provider)
+      const stopped = await this.o.sessions.stopByCardToken(t.chargerId, card.token)
+      if (stopped) {
+        await port.show(t.id, { lines: ['Charging is stopping', 'Your receipt follows here in a moment'] })
+        if (t.provider === 'payter') await port.readCard(t.id)
+        return 'stopped'
+      }
+      const connectorId = o.mayStart ? await this.freeConnector(t, o.connectorId) : null
+      if (connectorId === null) {
+        await this.ready(t, { lines: ['This card did not start a charging session here', 'Nothing was charged'] })
+        return 'refused'
+      }
+      const { tariff, holdAmount } = await this.place(t)
+      await port.show(t.id, { lines: [`Authorising ${money(holdAmount, tariff.currency)}…`] })
+      const reference = `${t.id}:${Date.now().toString(36)}`
+      let authorisation: TerminalAuthorisation | null
+      try {
+        authorisation = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference })
+      } catch (error) {
+        if (!(error instanceof TerminalRefusal)) throw error
+        await this.ready(t, { lines: ['The card could not be authorised', error.message] })
+        return 'refused'
+      }
+      if (authorisation) await this.authorised(t, authorisation, connectorId)
+      return 'authorising'
+    }
+  }
+
+  /** CCV: the driver asked on the terminal to start at a connector; the IM30 asks for the card and answers by webhook. */
+  async requestStart(terminalId: string, connectorId?: number): Promise<void> {
+    const t = await this.terminal(terminalId)
+    if (!t) throw new AppError(404, 'terminal_not_found', 'No such terminal.')
+    const free = await this.freeConnector(t, connectorId)
+    if (free === null) throw new AppError(409, 'connector_busy', 'Someone is already charging at this connector.')
+    const { tariff, holdAmount } = await this.place(t)
+    const port = this.port(t.provider)
+    await port.show(t.id, { lines: [...priceLines(tariff, holdAmount), 'Present your card'] })
+    const pending = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference: `${t.id}:${free}:${Date.now().toString(36)}` })
+    if (pending) await this.authorised(t, pending, free)
+  }
+
+  /** The connector a new session gets: the driver's pick, or the only (first) free one. */
+  private async freeConnector(t: TerminalRow, picked?: number): Promise<number | null> {
+    const candidates = picked !== undefined ? t.connectorIds.filter((c) => c === picked) : t.connectorIds
+    for (const c of candidates) if (!(await this.runningOn(t, c))) return c
+    return null
+  }
+
+  /** The hold is authorised (or was declined): start the session, or cancel the hold and say why. */
+  async authorised(t: TerminalRow, a: TerminalAuthorisation, connectorId: number): Promise<void> {
+    const port = this.port(t.provider)
+    if (a.status === 'declined' || a.status === 'cancelled') {
+      await this.ready(t, { lines: ['Card declined', ...(a.message ? [a.message] : []), 'Nothing was charged'] })
+      return
+    }
+    if (a.status !== 'authorized' || !a.card) return
+    const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, a.id))
+    if (known && known.status !== 'authorized') return // a duplicated callback: handled already
+    if (!known) {
+      await this.o.db
+        .insert(terminalPayments)
+        .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
+        .onConflictDoNothing()
+    }
+    try {
+      const started = await this.o.sessions.startFromTerminal({
+        chargerId: t.chargerId,
+        connectorId,
+        provider: t.provider,
+        paymentId: a.id,
+        holdAmount: a.amount,
+        card: a.card,
+      })
+      if (started.session.state === 'failed' || started.session.state === 'cancelled') {
+        // Failed inside the start (the charger went away): the session's release intent cancels the hold.
+        await this.o.db.update(terminalPayments).set({ status: 'refused', sessionId: started.session.id, refusal: started.session.failureReason }).where(eq(terminalPayments.id, a.id))
+        await this.ready(t, { lines: ['Charging could not start', 'Your card was not charged'] })
+        return
+      }
+      await this.o.db
+        .update(terminalPayments)
+        .set({ status: 'started', sessionId: started.session.id, ...(started.receiptToken ? { receiptToken: started.receiptToken } : {}) })
+        .where(eq(terminalPayments.id, a.id))
+      this.watch(started.session.id)
+      await port.show(t.id, { lines: [`Connector ${connectorId}: plug in your car`, 'To stop: tap the same card, or unplug'] })
+      if (t.provider === 'payter') await port.readCard(t.id)
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error
+      // Not started: the hold goes back at once, and the terminal says why.
+      await this.o.db.update(terminalPayments).set({ status: 'refused', refusal: error.code }).where(eq(terminalPayments.id, a.id))
+      await this.cancelHold(t, a.id, `${a.id}:refused`)
+      await this.ready(t, { lines: [error.message, 'Your card was not charged'] })
+    }
+  }
+
+  private async cancelHold(t: TerminalRow, id: string, key: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.keeper(t.provider).release(id, key)
+        await this.o.db.update(terminalPayments).set({ status: 'cancelled' }).where(and(eq(terminalPayments.id, id), eq(terminalPayments.status, 'refused')))
+        return
+      } catch (error) {
+        if (error instanceof PaymentError || attempt >= 4) {
+          this.o.logger.error({ err: error, payment: id }, 'a terminal hold could not be cancelled; support sees it in reconciliation')
+          return
+        }
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt))
+      }
+    }
+  }
+
+  /** Shows the total and the receipt QR code on the terminal once the session has completed. */
+  private watch(sessionId: string): void {
+    if (this.watching.has(sessionId)) return
+    const check = () => void this.afterSession(sessionId).catch((error) => this.o.logger.warn({ err: error, session: sessionId }, 'terminal receipt screen failed'))
+    this.watching.set(sessionId, this.o.live.subscribe(`session:${sessionId}`, check))
+    check()
+  }
+
+  async afterSession(sessionId: string): Promise<void> {
+    const s = await this.o.sessions.get(sessionId)
+    if (s.state !== 'completed' && s.state !== 'failed' && s.state !== 'cancelled') return
+    this.watching.get(sessionId)?.()
+    this.watching.delete(sessionId)
+    const [p] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.sessionId, sessionId))
+    if (!p || p.receiptShownAt) return
+    const [claimed] = await this.o.db
+      .update(terminalPayments)
+      .set({ receiptShownAt: new Date(), receiptToken: null, status: s.holdStatus === 'captured' ? 'committed' : 'cancelled' })
+      .where(and(eq(terminalPayments.id, p.id), isNull(terminalPayments.receiptShownAt)))
+      .returning()
+    if (!claimed) return // shown already (two completions seen at once)
+    const t = await this.terminal(p.terminalId)
+    if (!t) return
+    const charged = s.capturedAmount ?? 0
+    const screen: TerminalScreen =
+      s.state === 'completed' && s.receiptNumber
+        ? {
+            lines: [`Total ${money(charged, s.currency)}`, `${(s.energyWh / 1000).toFixed(2)} kWh`, `Receipt ${s.receiptNumber}: scan the code`],
+            qr: p.receiptToken ? `${this.o.publicUrl}/r/${encodeURIComponent(s.receiptNumber)}?t=${p.receiptToken}` : undefined,
+          }
+        : { lines: ['Charging did not start', 'Your card was not charged'] }
+    await this.ready(t, screen)
+  }
+
+  /** The hold keeper settlement uses for sessions this provider's terminals started. */
+  keeper(provider: Provider): HoldKeeper {
+    const port = () => this.port(provider)
+    const terminalOf = async (id: string) => {
+      const [p] = await this.o.db.select({ terminalId: terminalPayments.terminalId }).from(terminalPayments).where(eq(terminalPayments.id, id))
+      if (!p) throw new PaymentError(`No ${provider} authorisation ${id}.`, 'resource_missing')
+      return p.terminalId
+    }
+    const getHold = async (id: string) => holdOf(await port().getAuthorisation(await terminalOf(id), id))
+    /**
+     * Commit and cancel: the key is written after the provider's answer, and before every call the
+     * authorisation is read back, so a retry after a lost answer (or a 5xx after the commit went
+     * through) finds it committed and never commits twice.
+     */
+    const once = async (id: string, key: string, action: 'commit' | 'cancel', amount: number | null) => {
+      const terminalId = await terminalOf(id)
+      const [done] = await this.o.db.select().from(terminalMoneyCalls).where(eq(terminalMoneyCalls.key, key))
+      const before = await port().getAuthorisation(terminalId, id)
+      if (done || before.status === 'committed' || before.status === 'cancelled') return holdOf(before)
+      try {
+        const after =
+          action === 'commit' ? await port().commit(terminalId, id, amount!, key) : await port().cancel(terminalId, id, key)
+        await this.o.db.insert(terminalMoneyCalls).values({ key, paymentId: id, action, amount, doneAt: new Date() }).onConflictDoNothing()
+        return holdOf(after)
+      } catch (error) {
+        if (error instanceof TerminalRefusal) throw new PaymentError(error.message, error.code)
+        throw error
+      }
+    }
+    return {
+      getHold,
+      capture: (id, amount, key) => once(id, key, 'commit', amount),
+      release: (id, key) => once(id, key, 'cancel', null),
+      // The providers' minimums are not in their EV documentation; ours (the app's) keep every session settling alike.
+      minimumCharge,
+    }
+  }
+}
+
+function holdOf(a: TerminalAuthorisation): Hold {
+  const status: Hold['status'] =
+    a.status === 'authorized' ? 'requires_capture' : a.status === 'committed' ? 'succeeded' : a.status === 'pending' ? 'processing' : 'canceled'
+  return {
+    id: a.id,
+    status,
+    amount: a.amount,
+    currency: a.currency,
+    amountCapturable: a.status === 'authorized' ? a.amount : 0,
+    amountCaptured: a.committed,
+    amountRefunded: 0,
+    card: a.card ? { brand: a.card.brand, last4: a.card.last4, fingerprint: null, wallet: null } : null,
+    captureBefore: null,
+    failureMessage: a.message,
+  }
+}
