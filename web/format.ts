@@ -29,6 +29,10 @@ export function formatPrice(minor: number, currency: string, locale: UiLocale): 
 export const formatKwh = (wh: number, locale: UiLocale) =>
   new Intl.NumberFormat(formatLocale[locale], { minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(wh / 1000)
 
+/** Wh → kWh without trailing zeros, for amounts set by people (a cap): 150000 → "150", 462 → "0,462". */
+export const formatKwhRound = (wh: number, locale: UiLocale) =>
+  new Intl.NumberFormat(formatLocale[locale], { maximumFractionDigits: 3 }).format(wh / 1000)
+
 /** W → kW with at most one decimal: 7360 → "7,4", 11000 → "11". */
 export const formatKw = (w: number, locale: UiLocale) =>
   new Intl.NumberFormat(formatLocale[locale], { maximumFractionDigits: 1 }).format(w / 1000)

@@ -17,14 +17,15 @@ export async function launchChromium(): Promise<Browser> {
   })
 }
 
-/** A mid-range phone: 390×844, touch, English. */
-export async function phoneContext(browser: Browser, options: { locale?: string } = {}): Promise<BrowserContext> {
+/** A mid-range phone: 390×844, touch, English and light unless asked otherwise. */
+export async function phoneContext(browser: Browser, options: { locale?: string; colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserContext> {
   const context = await browser.newContext({
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
     locale: options.locale ?? 'en-GB',
+    colorScheme: options.colorScheme ?? 'light',
   })
   context.setDefaultTimeout(10_000) // fail with the step's name, well before the test's own timeout
   return context

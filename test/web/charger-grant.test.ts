@@ -35,7 +35,7 @@ describe('charger page for a driver with a grant', () => {
     expect(plain(mine.find('[data-price=energy] dd').text())).toBe('2,50 kr/kWh')
     expect(mine.text()).not.toContain('4,95')
     expect(wrapper.find('[data-test=grant-note]').text()).toBe('Du har tillgång här till ett eget pris; ägaren fakturerar dig.')
-    expect(plain(wrapper.find('[data-test=allowance]').text())).toBe('Kvar denna månad: 0,462 kWh av 0,500 kWh')
+    expect(plain(wrapper.find('[data-test=allowance]').text())).toBe('Kvar denna månad: 0,462 kWh av 0,5 kWh')
     // The public price is one tap away, for paying by card instead.
     expect(plain(wrapper.find('details.card-price [data-price=energy] dd').text())).toBe('4,95 kr/kWh')
     const html = wrapper.html()

@@ -29,7 +29,7 @@ describe('live power curve', () => {
     const { wrapper } = await mountAt('/s/ses_1', 'sv')
     const svg = wrapper.find('[data-test=curve]')
     expect(svg.attributes('role')).toBe('img')
-    expect(plain(svg.attributes('aria-label')!)).toBe('Effekt under 24 minuter, som mest 7,4 kW, nu 3,2 kW. 2,418 kWh laddat, 11,97 kr hittills.')
+    expect(plain(svg.attributes('aria-label')!)).toBe('Effekt under 24 min, som mest 7,4 kW, nu 3,2 kW. 2,418 kWh laddat, 11,97 kr hittills.')
     expect(svg.findAll('[data-test=y-tick]').map((t) => t.text())).toEqual(['0', '2', '4', '6', '8'])
     expect(svg.findAll('[data-test=x-tick]').map((t) => t.text())).toEqual(['0', '10', '20'])
     expect(svg.text()).toContain('kW')
@@ -48,6 +48,14 @@ describe('live power curve', () => {
     expect(points[0][0]).toBe(34)
     expect(points.at(-1)![0]).toBe(330) // 24 of 24 minutes: the right edge of the plot
     expect(curveGeometry(samples.slice(0, 1), box)).toBeNull()
+    expect(g.unit).toBe('minute')
+  })
+
+  it('counts the first two minutes in seconds', () => {
+    const box = { width: 340, height: 170, left: 34, right: 10, top: 12, bottom: 30 }
+    const early = curveGeometry([[start, 0], [start + 20_000, 7_000], [start + 45_000, 7_100]], box)!
+    expect(early.unit).toBe('second')
+    expect(early.xTicks.map((t) => t.at)).toEqual([0, 20, 40])
   })
 
   it('picks round steps', () => {

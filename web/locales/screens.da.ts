@@ -118,7 +118,8 @@ export const daScreens: typeof enScreens = {
     powerCurveEmpty: 'Effektkurven vises, når opladningen er startet.',
     curve: {
       minutes: 'minutter siden start',
-      summary: 'Effekt over {minutes} minutter, højst {peak} kW, nu {now} kW. {energy} kWh opladet, {cost} indtil videre.',
+      seconds: 'sekunder siden start',
+      summary: 'Effekt over {time}, højst {peak} kW, nu {now} kW. {energy} kWh opladet, {cost} indtil videre.',
     },
     stopReason: {
       grant_cap: 'Opladningen stoppede, fordi du har nået månedens kvote fra laderens ejer. Den fornyes den første i næste måned.',

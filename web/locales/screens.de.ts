@@ -118,7 +118,8 @@ export const deScreens: typeof enScreens = {
     powerCurveEmpty: 'Die Leistungskurve erscheint, sobald das Laden beginnt.',
     curve: {
       minutes: 'Minuten seit dem Start',
-      summary: 'Leistung über {minutes} Minuten, höchstens {peak} kW, jetzt {now} kW. {energy} kWh geladen, bisher {cost}.',
+      seconds: 'Sekunden seit dem Start',
+      summary: 'Leistung über {time}, höchstens {peak} kW, jetzt {now} kW. {energy} kWh geladen, bisher {cost}.',
     },
     stopReason: {
       grant_cap: 'Das Laden wurde beendet, weil Sie das Monatskontingent vom Eigentümer der Ladesäule erreicht haben. Es erneuert sich am Ersten des nächsten Monats.',

@@ -116,7 +116,8 @@ export const enScreens = {
     powerCurveEmpty: 'The power curve appears once charging starts.',
     curve: {
       minutes: 'minutes since start',
-      summary: 'Power over {minutes} minutes, at most {peak} kW, now {now} kW. {energy} kWh charged, {cost} so far.',
+      seconds: 'seconds since start',
+      summary: 'Power over {time}, at most {peak} kW, now {now} kW. {energy} kWh charged, {cost} so far.',
     },
     stopReason: {
       grant_cap: 'Charging stopped because you reached this month’s allowance from the charger’s owner. It renews on the first of next month.',

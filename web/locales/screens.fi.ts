@@ -118,7 +118,8 @@ export const fiScreens: typeof enScreens = {
     powerCurveEmpty: 'Tehokäyrä näkyy, kun lataus on alkanut.',
     curve: {
       minutes: 'minuuttia alusta',
-      summary: 'Teho {minutes} minuutin ajalta, enintään {peak} kW, nyt {now} kW. Ladattu {energy} kWh, tähän mennessä {cost}.',
+      seconds: 'sekuntia alusta',
+      summary: 'Teho ajalta {time}, enintään {peak} kW, nyt {now} kW. Ladattu {energy} kWh, tähän mennessä {cost}.',
     },
     stopReason: {
       grant_cap: 'Lataus pysähtyi, koska saavutit laturin omistajan antaman kuukausikiintiön. Se uusiutuu seuraavan kuun ensimmäisenä päivänä.',

@@ -118,7 +118,8 @@ export const nbScreens: typeof enScreens = {
     powerCurveEmpty: 'Effektkurven vises når ladingen har startet.',
     curve: {
       minutes: 'minutter siden start',
-      summary: 'Effekt over {minutes} minutter, høyst {peak} kW, nå {now} kW. {energy} kWh ladet, {cost} så langt.',
+      seconds: 'sekunder siden start',
+      summary: 'Effekt over {time}, høyst {peak} kW, nå {now} kW. {energy} kWh ladet, {cost} så langt.',
     },
     stopReason: {
       grant_cap: 'Ladingen stoppet fordi du har nådd månedens kvote fra eieren av laderen. Den fornyes den første i neste måned.',

@@ -117,7 +117,8 @@ export const svScreens: typeof enScreens = {
     powerCurve: 'Effekt över tid',
     curve: {
       minutes: 'minuter sedan start',
-      summary: 'Effekt under {minutes} minuter, som mest {peak} kW, nu {now} kW. {energy} kWh laddat, {cost} hittills.',
+      seconds: 'sekunder sedan start',
+      summary: 'Effekt under {time}, som mest {peak} kW, nu {now} kW. {energy} kWh laddat, {cost} hittills.',
     },
     stopReason: {
       grant_cap: 'Laddningen stoppades eftersom du har nått månadens utrymme från laddarens ägare. Den förnyas den första i nästa månad.',

@@ -16,7 +16,9 @@ export interface CurveGeometry {
   /** The area under it, closed along the time axis. */
   area: string
   yTicks: { kw: number; y: number }[]
-  xTicks: { minutes: number; x: number }[]
+  /** Time since the first sample, in `unit`s: seconds for the first two minutes, then minutes. */
+  xTicks: { at: number; x: number }[]
+  unit: 'second' | 'minute'
   /** The plot area's edges. */
   plot: { x0: number; x1: number; y0: number; y1: number }
 }
@@ -30,34 +32,38 @@ export function niceStep(max: number, count: number): number {
 }
 
 /**
- * Power samples [epoch ms, W] drawn as kW over minutes since the first sample, with axes that start
+ * Power samples [epoch ms, W] drawn as kW over the time since the first sample, with axes that start
  * at zero and end on a round number. Null with fewer than two samples: nothing to draw yet.
  */
 export function curveGeometry(samples: [number, number][], box: Box): CurveGeometry | null {
   if (samples.length < 2) return null
   const first = samples[0][0]
-  const minutes = Math.max(1 / 60, (samples[samples.length - 1][0] - first) / 60_000)
+  const seconds = Math.max(1, (samples[samples.length - 1][0] - first) / 1000)
+  const unit = seconds < 120 ? 'second' : 'minute'
+  const perUnit = unit === 'second' ? 1000 : 60_000
+  const span = (seconds * 1000) / perUnit
   const peakKw = Math.max(...samples.map(([, w]) => w)) / 1000
   const kwStep = niceStep(Math.max(peakKw, 1), 4)
   const kwMax = Math.max(kwStep, Math.ceil(peakKw / kwStep - 1e-9) * kwStep)
-  const minuteStep = minutes < 1 ? niceStep(minutes, 3) : Math.max(1, niceStep(minutes, 4))
-  const minuteMax = Math.max(minutes, minuteStep)
+  const timeStep = Math.max(1, niceStep(span, 4))
+  const timeMax = Math.max(span, timeStep)
 
   const plot = { x0: box.left, x1: box.width - box.right, y0: box.top, y1: box.height - box.bottom }
-  const x = (m: number) => plot.x0 + (m / minuteMax) * (plot.x1 - plot.x0)
+  const x = (t: number) => plot.x0 + (t / timeMax) * (plot.x1 - plot.x0)
   const y = (kw: number) => plot.y1 - (kw / kwMax) * (plot.y1 - plot.y0)
-  const points = samples.map(([at, w]) => `${x((at - first) / 60_000).toFixed(1)},${y(w / 1000).toFixed(1)}`)
+  const points = samples.map(([at, w]) => `${x((at - first) / perUnit).toFixed(1)},${y(w / 1000).toFixed(1)}`)
 
   const yTicks = []
   for (let kw = 0; kw <= kwMax + 1e-9; kw += kwStep) yTicks.push({ kw: round(kw), y: y(kw) })
   const xTicks = []
-  for (let m = 0; m <= minuteMax + 1e-9; m += minuteStep) xTicks.push({ minutes: round(m), x: x(m) })
-  const lastX = x(minutes).toFixed(1)
+  for (let t = 0; t <= timeMax + 1e-9; t += timeStep) xTicks.push({ at: round(t), x: x(t) })
+  const lastX = x(span).toFixed(1)
   return {
     line: points.join(' '),
     area: `${plot.x0},${plot.y1} ${points.join(' ')} ${lastX},${plot.y1}`,
     yTicks,
     xTicks,
+    unit,
     plot,
   }
 }
