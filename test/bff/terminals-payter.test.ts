@@ -108,22 +108,14 @@ describe('a Payter terminal on the charger (Cloud Payment Service, faked)', () =
     expect(payter.commits).toEqual([{ sessionId: payment.id, amount: done.costTotal }])
   })
 
-  it('a busy connector: the authorisation is cancelled at once and the terminal says why', async () => {
+  it('a busy connector: no hold is taken and the terminal says so', async () => {
     await start()
-    const first = await tapToStart(visa)
-    // The same connector taken from the phone? Here: the terminal serves connector 1 only, and the
-    // second card is refused before any hold. With two connectors both busy the same holds; to reach
-    // startFromTerminal's own refusal, free the terminal's view and take the connector behind its back.
-    await sys.store.db.update(paymentTerminals).set({ connectorIds: [2] }).where(eq(paymentTerminals.id, 'P68-0001'))
-    await sys.store.db.update(sessions).set({ connectorId: 2 }).where(eq(sessions.paymentId, first.id))
-    await sys.store.db.update(paymentTerminals).set({ connectorIds: [1] }).where(eq(paymentTerminals.id, 'P68-0001'))
-    // Now connector 1 looks free to the terminal but DEMO-1 connector 1 is re-taken by a phone session.
     const phone = await http(sys.url, 'POST', '/api/sessions', { body: { chargerId: 'DEMO-1', connectorId: 1, method: 'card' } })
     expect(phone.status).toBe(201)
     await sys.store.db.update(sessions).set({ state: 'starting' }).where(eq(sessions.id, phone.body.session.id))
     await payter.tap('P68-0001', mastercard)
     await until('refusal shown', () => payter.screen('P68-0001').lines.join(' ').includes('did not start'))
-    expect([...payter.sessions.values()].filter((s) => s.card.cardId === mastercard.cardId)).toEqual([])
+    expect(payter.sessions.size).toBe(0)
   })
 
   it('the charger offline: the authorisation is cancelled and nothing is committed', async () => {
@@ -152,12 +144,13 @@ describe('a Payter terminal on the charger (Cloud Payment Service, faked)', () =
     payter.faults.commitFailsBefore = 1
     await cp!.unplug(1)
     await until('settling tried', async () => (await sessionOf(payment.id)).finalCost !== null)
-    for (let i = 0; i < 5 && (await sessionOf(payment.id)).state !== 'completed'; i++) {
+    // The sweep retries the capture with the same key, later each time.
+    const done = await until('completed after retries', async () => {
       clock.advance(10 * 60_000)
       await sys.sessions.tick()
-    }
-    const done = await sessionOf(payment.id)
-    expect(done.state).toBe('completed')
+      const s = await sessionOf(payment.id)
+      return s.state === 'completed' ? s : null
+    })
     expect(payter.commits).toEqual([{ sessionId: payment.id, amount: done.costTotal }])
   })
 
