@@ -362,7 +362,7 @@ export const daAreas: typeof enAreas = {
     },
     timeline: 'Tidslinje',
     source: { state: 'Tilstand', ocpp: 'Lader', payment: 'Betaling', webhook: 'Webhook', receipt: 'Kvittering', support: 'Kundeservice' },
-    chart: { title: 'Effekt og energi', power: 'Effekt (kW)', energy: 'Energi (kWh)', empty: 'Ingen måleværdier.' },
+    chart: { title: 'Effekt og energi', power: 'Effekt (kW)', peak: 'højst {kw}', energy: 'Energi (kWh)', empty: 'Ingen måleværdier.' },
     actions: {
       title: 'Handlinger',
       reason: 'Årsag (skal udfyldes)',

@@ -362,7 +362,7 @@ export const deAreas: typeof enAreas = {
     },
     timeline: 'Zeitverlauf',
     source: { state: 'Status', ocpp: 'Ladesäule', payment: 'Zahlung', webhook: 'Webhook', receipt: 'Beleg', support: 'Kundenservice' },
-    chart: { title: 'Leistung und Energie', power: 'Leistung (kW)', energy: 'Energie (kWh)', empty: 'Keine Messwerte.' },
+    chart: { title: 'Leistung und Energie', power: 'Leistung (kW)', peak: 'höchstens {kw}', energy: 'Energie (kWh)', empty: 'Keine Messwerte.' },
     actions: {
       title: 'Aktionen',
       reason: 'Grund (erforderlich)',

@@ -360,7 +360,7 @@ export const enAreas = {
     },
     timeline: 'Timeline',
     source: { state: 'State', ocpp: 'Charger', payment: 'Payment', webhook: 'Webhook', receipt: 'Receipt', support: 'Support' },
-    chart: { title: 'Power and energy', power: 'Power (kW)', energy: 'Energy (kWh)', empty: 'No meter values.' },
+    chart: { title: 'Power and energy', power: 'Power (kW)', peak: 'at most {kw}', energy: 'Energy (kWh)', empty: 'No meter values.' },
     actions: {
       title: 'Actions',
       reason: 'Reason (required)',

@@ -362,7 +362,7 @@ export const fiAreas: typeof enAreas = {
     },
     timeline: 'Aikajana',
     source: { state: 'Tila', ocpp: 'Laturi', payment: 'Maksu', webhook: 'Webhook-ilmoitus', receipt: 'Kuitti', support: 'Asiakastuki' },
-    chart: { title: 'Teho ja energia', power: 'Teho (kW)', energy: 'Energia (kWh)', empty: 'Ei mittarilukemia.' },
+    chart: { title: 'Teho ja energia', power: 'Teho (kW)', peak: 'enintään {kw}', energy: 'Energia (kWh)', empty: 'Ei mittarilukemia.' },
     actions: {
       title: 'Toimenpiteet',
       reason: 'Syy (pakollinen)',

@@ -362,7 +362,7 @@ export const nbAreas: typeof enAreas = {
     },
     timeline: 'Tidslinje',
     source: { state: 'Tilstand', ocpp: 'Lader', payment: 'Betaling', webhook: 'Webhook', receipt: 'Kvittering', support: 'Kundestøtte' },
-    chart: { title: 'Effekt og energi', power: 'Effekt (kW)', energy: 'Energi (kWh)', empty: 'Ingen måleverdier.' },
+    chart: { title: 'Effekt og energi', power: 'Effekt (kW)', peak: 'høyst {kw}', energy: 'Energi (kWh)', empty: 'Ingen måleverdier.' },
     actions: {
       title: 'Handlinger',
       reason: 'Årsak (påkrevd)',

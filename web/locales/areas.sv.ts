@@ -362,7 +362,7 @@ export const svAreas: typeof enAreas = {
     },
     timeline: 'Tidslinje',
     source: { state: 'Status', ocpp: 'Laddare', payment: 'Betalning', webhook: 'Webhook', receipt: 'Kvitto', support: 'Support' },
-    chart: { title: 'Effekt och energi', power: 'Effekt (kW)', energy: 'Energi (kWh)', empty: 'Inga mätvärden.' },
+    chart: { title: 'Effekt och energi', power: 'Effekt (kW)', peak: 'som mest {kw}', energy: 'Energi (kWh)', empty: 'Inga mätvärden.' },
     actions: {
       title: 'Åtgärder',
       reason: 'Orsak (krävs)',

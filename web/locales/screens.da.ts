@@ -31,6 +31,7 @@ export const daScreens: typeof enScreens = {
     cardTitle: 'Kort',
     cardNumber: 'Kortnummer',
     expiry: 'Udløbsdato (MM/ÅÅ)',
+    expiryPlaceholder: 'MM/ÅÅ',
     cvc: 'CVC',
     testHint: 'Testtilstand: brug 4242 4242 4242 4242',
     invalidCard: 'Tjek kortnummer, udløbsdato og CVC.',

@@ -31,6 +31,7 @@ export const deScreens: typeof enScreens = {
     cardTitle: 'Karte',
     cardNumber: 'Kartennummer',
     expiry: 'Gültig bis (MM/JJ)',
+    expiryPlaceholder: 'MM/JJ',
     cvc: 'CVC',
     testHint: 'Testmodus: 4242 4242 4242 4242 verwenden',
     invalidCard: 'Prüfen Sie Kartennummer, Ablaufdatum und CVC.',

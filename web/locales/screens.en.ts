@@ -29,6 +29,7 @@ export const enScreens = {
     cardTitle: 'Card',
     cardNumber: 'Card number',
     expiry: 'Expiry (MM/YY)',
+    expiryPlaceholder: 'MM/YY',
     cvc: 'CVC',
     testHint: 'Test mode: use 4242 4242 4242 4242',
     invalidCard: 'Check the card number, expiry date and CVC.',

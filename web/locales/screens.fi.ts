@@ -31,6 +31,7 @@ export const fiScreens: typeof enScreens = {
     cardTitle: 'Kortti',
     cardNumber: 'Kortin numero',
     expiry: 'Voimassa (KK/VV)',
+    expiryPlaceholder: 'KK/VV',
     cvc: 'CVC',
     testHint: 'Testitila: käytä korttia 4242 4242 4242 4242',
     invalidCard: 'Tarkista kortin numero, voimassaolo ja CVC.',

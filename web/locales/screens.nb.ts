@@ -31,6 +31,7 @@ export const nbScreens: typeof enScreens = {
     cardTitle: 'Kort',
     cardNumber: 'Kortnummer',
     expiry: 'Utløpsdato (MM/ÅÅ)',
+    expiryPlaceholder: 'MM/ÅÅ',
     cvc: 'CVC',
     testHint: 'Testmodus: bruk 4242 4242 4242 4242',
     invalidCard: 'Sjekk kortnummer, utløpsdato og CVC.',

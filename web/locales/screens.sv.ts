@@ -31,6 +31,7 @@ export const svScreens: typeof enScreens = {
     cardTitle: 'Kort',
     cardNumber: 'Kortnummer',
     expiry: 'Giltigt till (MM/ÅÅ)',
+    expiryPlaceholder: 'MM/ÅÅ',
     cvc: 'CVC',
     testHint: 'Testläge: använd 4242 4242 4242 4242',
     invalidCard: 'Kontrollera kortnummer, giltighetstid och CVC.',
