@@ -1,0 +1,152 @@
+/**
+ * A local fake of CCV's Payment API for IM30 terminals, from the same documentation as the adapter
+ * (bff/terminals/ccv/client.ts): authorise via a terminal (the IM30 asks for a card), card token
+ * requests, transaction status, capture, reversal, webhooks that only name the transaction. It
+ * shows what we display, records executed captures (the money taken) and has fault knobs.
+ */
+import type { AddressInfo } from 'node:net'
+import type { Server } from 'node:http'
+import { randomUUID } from 'node:crypto'
+import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
+
+export interface CcvTestCard {
+  pan: string
+  brand: string
+  declines?: boolean
+}
+
+export const ccvTestCards: CcvTestCard[] = [
+  { pan: '4111111111110001', brand: 'visa' },
+  { pan: '5555444433330002', brand: 'mastercard' },
+  { pan: '4000000000000003', brand: 'visa', declines: true },
+]
+
+/** CCV's card token: "99" and 16 characters, one-way from the PAN (the fake: the reversed PAN, as CCV's TEST mode does). */
+const tokenOf = (pan: string) => `99${pan.split('').reverse().join('').padEnd(16, '0').slice(0, 16)}`
+
+interface Tx {
+  reference: string
+  type: 'authorise' | 'token'
+  status: 'pending' | 'success' | 'failed'
+  amount: number
+  currency: string
+  terminalId: string
+  webhookUrl: string
+  brand: string | null
+  details: { terminalId: string; maskedPan?: string; token?: string; capturedAmount?: number; reversed?: boolean }
+}
+
+export interface FakeCcv {
+  url: string
+  apiKey: string
+  transactions: Map<string, Tx>
+  captures: { reference: string; amount: number }[]
+  reversals: string[]
+  faults: { captureFailsAfter: number; loseWebhooks: number; duplicateWebhooks: number }
+  screen(terminalId: string): { lines: string[]; qrCode: string | null }
+  /** Presents a card to what the terminal waits for; false when it waits for nothing. */
+  tap(terminalId: string, card: CcvTestCard): Promise<boolean>
+  close(): Promise<void>
+}
+
+export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv> {
+  const apiKey = o.apiKey ?? 'ccv-test-key'
+  const transactions = new Map<string, Tx>()
+  const waiting = new Map<string, string>()
+  const screens = new Map<string, { lines: string[]; qrCode: string | null }>()
+  const captures: FakeCcv['captures'] = []
+  const reversals: string[] = []
+  const done = new Map<string, unknown>()
+  const faults = { captureFailsAfter: 0, loseWebhooks: 0, duplicateWebhooks: 0 }
+  const auth = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`
+  const view = (t: Tx) => ({ reference: t.reference, type: t.type, status: t.status, amount: t.amount, currency: t.currency, brand: t.brand, details: t.details })
+  const create = async (c: { req: { json(): Promise<unknown> } }, type: Tx['type']) => {
+    const body = (await c.req.json()) as { amount?: number; currency?: string; webhookUrl: string; details: { terminalId: string } }
+    const t: Tx = {
+      reference: `${type === 'token' ? 'TK' : 'TL'}${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+      type,
+      status: 'pending',
+      amount: body.amount ?? 0,
+      currency: body.currency ?? 'eur',
+      terminalId: body.details.terminalId,
+      webhookUrl: body.webhookUrl,
+      brand: null,
+      details: { terminalId: body.details.terminalId },
+    }
+    transactions.set(t.reference, t)
+    waiting.set(t.terminalId, t.reference)
+    return view(t)
+  }
+  const app = new Hono()
+    .use('*', async (c, next) => (c.req.header('authorization') === auth ? next() : c.json({ message: 'unauthorized' }, 401)))
+    .post('/api/v1/payment', async (c) => c.json(await create(c, 'authorise')))
+    .post('/api/v1/token', async (c) => c.json(await create(c, 'token')))
+    .get('/api/v1/transaction', (c) => {
+      const t = transactions.get(c.req.query('reference') ?? '')
+      return t ? c.json(view(t)) : c.json({ message: 'not found' }, 404)
+    })
+    .post('/api/v1/capture', async (c) => {
+      const key = c.req.header('idempotency-reference')
+      if (key && done.has(key)) return c.json(done.get(key))
+      const body = (await c.req.json()) as { reference: string; amount: number }
+      const t = transactions.get(body.reference)
+      if (!t || t.type !== 'authorise' || t.status !== 'success' || t.details.capturedAmount !== undefined || t.details.reversed) return c.json({ message: 'not capturable' }, 409)
+      if (body.amount > t.amount) return c.json({ message: 'above the authorised amount' }, 400)
+      t.details.capturedAmount = body.amount
+      captures.push({ reference: t.reference, amount: Math.round(body.amount * 100) })
+      const answer = { type: 'capture', reference: randomUUID(), originalReference: t.reference, amount: body.amount, status: 'success' }
+      if (key) done.set(key, answer)
+      if (faults.captureFailsAfter > 0) {
+        faults.captureFailsAfter--
+        return c.json({ message: 'unavailable' }, 503)
+      }
+      return c.json(answer)
+    })
+    .post('/api/v1/reversal', async (c) => {
+      const body = (await c.req.json()) as { reference: string }
+      const t = transactions.get(body.reference)
+      if (!t || t.details.capturedAmount !== undefined) return c.json({ message: 'not reversible' }, 409)
+      if (!t.details.reversed && t.status === 'success') reversals.push(t.reference)
+      t.details.reversed = true
+      return c.json({ type: 'reversal', reference: randomUUID(), originalReference: t.reference, status: 'success' })
+    })
+    .post('/api/v1/terminal/:id/display', async (c) => {
+      const body = (await c.req.json()) as { lines: string[]; qrCode: string | null }
+      screens.set(c.req.param('id'), { lines: body.lines, qrCode: body.qrCode })
+      return c.json({ ok: true })
+    })
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server
+  })
+  const webhook = async (t: Tx) => {
+    if (faults.loseWebhooks > 0) return void faults.loseWebhooks--
+    const times = faults.duplicateWebhooks > 0 ? (faults.duplicateWebhooks--, 2) : 1
+    const send = () => fetch(t.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reference: t.reference }) }).then((r) => r.text(), () => undefined)
+    for (let i = 0; i < times; i++) await send()
+  }
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    apiKey,
+    transactions,
+    captures,
+    reversals,
+    faults,
+    screen: (id) => screens.get(id) ?? { lines: [], qrCode: null },
+    async tap(terminalId, card) {
+      const reference = waiting.get(terminalId)
+      if (!reference) return false
+      waiting.delete(terminalId)
+      const t = transactions.get(reference)!
+      t.brand = card.brand
+      t.status = t.type === 'authorise' && card.declines ? 'failed' : 'success'
+      Object.assign(t.details, { maskedPan: `${card.pan.slice(0, 4)}XXXXXXXX${card.pan.slice(-4)}`, token: tokenOf(card.pan) })
+      await webhook(t)
+      return true
+    },
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections?.()
+      server.close(() => resolve())
+    }),
+  }
+}
