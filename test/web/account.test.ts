@@ -68,7 +68,7 @@ describe('sign-in page', () => {
     expect(calls.some((c) => c.path === '/api/auth/email/verify')).toBe(false)
   })
 
-  it('shows the server’s words for a wrong code and our words for a locked address, staying on the code step', async () => {
+  it('says a code was wrong and an address is locked in our words, never the server’s, staying on the code step', async () => {
     let answer = apiError(400, 'invalid_code', 'Wrong code. 4 attempts left.')
     stubFetch(
       routes({
@@ -84,7 +84,7 @@ describe('sign-in page', () => {
     await wrapper.find('#sign-in-code').setValue('000000')
     await wrapper.find('[data-test=code-form]').trigger('submit')
     await flushPromises()
-    expect(wrapper.find('[data-test=error]').text()).toBe('Wrong code. 4 attempts left.')
+    expect(wrapper.find('[data-test=error]').text()).toBe('Wrong code, or it is not valid any more. Check the latest mail and try again.')
     expect(router.currentRoute.value.path).toBe('/sign-in')
 
     answer = apiError(429, 'locked', 'Locked.')

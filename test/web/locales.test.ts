@@ -121,3 +121,16 @@ describe('language choice', () => {
     expect(initialLocale(storage('xx'), ['da'])).toBe('da')
   })
 })
+
+describe('errors without words of their own', () => {
+  it('read as "something went wrong" in the reader’s language with the code, never as the server’s English', async () => {
+    const { errorText } = await import('../../web/app/api-error')
+    const { ApiError } = await import('../../web/api/http')
+    const words: Record<string, string> = { 'errors.unknown': 'Något gick fel. Försök igen.', 'errors.connector_busy': 'Någon annan startade precis.' }
+    const t = (key: string) => words[key] ?? key
+    const te = (key: string) => key in words
+    expect(errorText(new ApiError('connector_busy', 'Someone else just started.', 409), t, te)).toBe('Någon annan startade precis.')
+    expect(errorText(new ApiError('brand_new_code', 'Something in English.', 400), t, te)).toBe('Något gick fel. Försök igen. (brand_new_code)')
+    expect(errorText(new ApiError('unknown', 'TypeError: x is undefined', 0), t, te)).toBe('Något gick fel. Försök igen.')
+  })
+})

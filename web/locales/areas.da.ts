@@ -3,6 +3,17 @@ import type { enAreas } from './areas.en'
 /** Danish strings of the signed-in areas: the same keys as areas.en.ts. */
 export const daAreas: typeof enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Forkert kode, eller den gælder ikke længere. Se den seneste mail, og prøv igen.',
+      passkey_not_found: 'Denne adgangsnøgle findes ikke på din konto.',
+      tag_not_found: 'Denne brik findes ikke på din konto.',
+      invalid_tag: 'Brug 1 til 20 bogstaver, cifre eller tegn uden mellemrum.',
+      grant_not_found: 'Adgangen blev ikke fundet.',
+      charger_not_in_site: 'Den lader er ikke på dette sted.',
+      invalid_tariff: 'Tjek priserne: de skal være beløb på mindst 0.',
+      invalid_window: 'Slutningen skal komme efter starten.',
+      site_not_found: 'Stedet blev ikke fundet.',
+    },
     title: 'Din konto',
     signedInAs: 'Logget ind som {email}',
     shortcuts: 'Kontosider',

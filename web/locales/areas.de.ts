@@ -3,6 +3,17 @@ import type { enAreas } from './areas.en'
 /** German strings of the signed-in areas: the same keys as areas.en.ts. */
 export const deAreas: typeof enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Falscher Code, oder er ist nicht mehr gültig. Prüfen Sie die neueste E-Mail und versuchen Sie es erneut.',
+      passkey_not_found: 'Dieser Passkey gehört nicht zu Ihrem Konto.',
+      tag_not_found: 'Dieser Chip gehört nicht zu Ihrem Konto.',
+      invalid_tag: 'Verwenden Sie 1 bis 20 Buchstaben, Ziffern oder Zeichen, ohne Leerzeichen.',
+      grant_not_found: 'Der Zugang wurde nicht gefunden.',
+      charger_not_in_site: 'Diese Ladesäule gehört nicht zu diesem Standort.',
+      invalid_tariff: 'Prüfen Sie die Preise: Es müssen Beträge von mindestens 0 sein.',
+      invalid_window: 'Das Ende muss nach dem Beginn liegen.',
+      site_not_found: 'Der Standort wurde nicht gefunden.',
+    },
     title: 'Ihr Konto',
     signedInAs: 'Angemeldet als {email}',
     shortcuts: 'Kontoseiten',

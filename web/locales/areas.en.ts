@@ -1,6 +1,17 @@
 /** English strings of the signed-in areas (account, owner, support): loaded with those pages. */
 export const enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Wrong code, or it is not valid any more. Check the latest mail and try again.',
+      passkey_not_found: 'This passkey is not on your account.',
+      tag_not_found: 'This tag is not on your account.',
+      invalid_tag: 'Use 1 to 20 letters, digits or signs, without spaces.',
+      grant_not_found: 'This access could not be found.',
+      charger_not_in_site: 'That charger is not at this site.',
+      invalid_tariff: 'Check the prices: they must be amounts of at least 0.',
+      invalid_window: 'The end must come after the start.',
+      site_not_found: 'This site could not be found.',
+    },
     title: 'Your account',
     signedInAs: 'Signed in as {email}',
     shortcuts: 'Account pages',

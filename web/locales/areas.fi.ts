@@ -3,6 +3,17 @@ import type { enAreas } from './areas.en'
 /** Finnish strings of the signed-in areas: the same keys as areas.en.ts. */
 export const fiAreas: typeof enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Väärä koodi, tai se ei ole enää voimassa. Katso uusin sähköposti ja yritä uudelleen.',
+      passkey_not_found: 'Tätä pääsyavainta ei ole tililläsi.',
+      tag_not_found: 'Tätä tunnistetta ei ole tililläsi.',
+      invalid_tag: 'Käytä 1–20 kirjainta, numeroa tai merkkiä ilman välilyöntejä.',
+      grant_not_found: 'Oikeutta ei löytynyt.',
+      charger_not_in_site: 'Laturi ei ole tässä kohteessa.',
+      invalid_tariff: 'Tarkista hinnat: niiden on oltava vähintään 0.',
+      invalid_window: 'Päättymisen on oltava alun jälkeen.',
+      site_not_found: 'Kohdetta ei löytynyt.',
+    },
     title: 'Tilisi',
     signedInAs: 'Kirjautunut: {email}',
     shortcuts: 'Tilin sivut',

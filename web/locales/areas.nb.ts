@@ -3,6 +3,17 @@ import type { enAreas } from './areas.en'
 /** Norwegian (Bokmål) strings of the signed-in areas: the same keys as areas.en.ts. */
 export const nbAreas: typeof enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Feil kode, eller den gjelder ikke lenger. Se i den nyeste e-posten og prøv igjen.',
+      passkey_not_found: 'Denne tilgangsnøkkelen finnes ikke på kontoen din.',
+      tag_not_found: 'Denne brikken finnes ikke på kontoen din.',
+      invalid_tag: 'Bruk 1 til 20 bokstaver, sifre eller tegn, uten mellomrom.',
+      grant_not_found: 'Fant ikke tilgangen.',
+      charger_not_in_site: 'Den laderen er ikke på dette stedet.',
+      invalid_tariff: 'Sjekk prisene: de må være beløp på minst 0.',
+      invalid_window: 'Slutten må komme etter starten.',
+      site_not_found: 'Fant ikke stedet.',
+    },
     title: 'Kontoen din',
     signedInAs: 'Logget inn som {email}',
     shortcuts: 'Kontosider',

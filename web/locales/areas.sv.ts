@@ -3,6 +3,17 @@ import type { enAreas } from './areas.en'
 /** Swedish strings of the signed-in areas: the same keys as areas.en.ts. */
 export const svAreas: typeof enAreas = {
   account: {
+    errors: {
+      invalid_code: 'Fel kod, eller så gäller den inte längre. Titta i det senaste mejlet och försök igen.',
+      passkey_not_found: 'Den här nyckeln finns inte på ditt konto.',
+      tag_not_found: 'Den här taggen finns inte på ditt konto.',
+      invalid_tag: 'Använd 1 till 20 bokstäver, siffror eller tecken, utan mellanslag.',
+      grant_not_found: 'Tillgången hittades inte.',
+      charger_not_in_site: 'Den laddaren finns inte på den här platsen.',
+      invalid_tariff: 'Kontrollera priserna: de måste vara belopp på minst 0.',
+      invalid_window: 'Slutet måste komma efter starten.',
+      site_not_found: 'Platsen hittades inte.',
+    },
     title: 'Ditt konto',
     signedInAs: 'Inloggad som {email}',
     shortcuts: 'Kontosidor',
