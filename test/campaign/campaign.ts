@@ -111,8 +111,13 @@ async function runPool(
     if (!login) return null
     const cp = new CampaignChargePoint({ endpoint: `ws://127.0.0.1:${world.bff.port}/ocpp`, id: login.id, password: login.password, connectors: 1 })
     points.push(cp)
-    await cp.connect()
-    return cp
+    try {
+      await cp.connect()
+      return cp
+    } catch (error) {
+      log(`${login.id} could not connect: ${(error as Error).message}`)
+      return null
+    }
   }
   const worker = async () => {
     let cp = await connect()

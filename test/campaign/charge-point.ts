@@ -190,28 +190,38 @@ export class CampaignChargePoint {
 
   private connecting: Promise<void> | null = null
 
-  /** Connects (and boots, the first time); after a reconnect it says hello and, if so set, its status. */
-  connect(): Promise<void> {
+  /**
+   * Connects and boots; resolves once online and booted, trying again as a charger does while the
+   * central system is away or does not accept the boot.
+   */
+  async connect(timeoutMs = 120_000): Promise<void> {
     this.closed = false
     this.offlineOnPurpose = false
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      await this.attempt().catch(() => {})
+      if (this.online && this.booted) return
+      if (this.closed || this.offlineOnPurpose || Date.now() > deadline) throw new Error(`${this.id}: could not connect`)
+      await sleep(300)
+    }
+  }
+
+  /** One connection attempt at a time; concurrent callers share it. */
+  private attempt(): Promise<void> {
     this.connecting ??= this.connectOnce().finally(() => (this.connecting = null))
     return this.connecting
   }
 
+  /** Opens the socket; the first time it boots, after a reconnect it says hello and, if so set, its status. */
   private async connectOnce(): Promise<void> {
     if (this.online) return
-    for (let tries = 0; ; tries++) {
-      try {
-        await this.open()
-        break
-      } catch (error) {
-        if (this.closed || this.offlineOnPurpose || tries > 200) throw error
-        await sleep(Math.min(1000, 100 * (tries + 1)))
-      }
-    }
+    await this.open()
     if (!this.booted) {
       const boot = await this.call('BootNotification', { chargePointVendor: 'CampaignCo', chargePointModel: 'TS-OCPP-1', chargePointSerialNumber: this.id, firmwareVersion: '1.6.3' })
-      if (!boot.ok || boot.payload.status !== 'Accepted') throw new Error(`${this.id}: BootNotification not accepted`)
+      if (!boot.ok || boot.payload.status !== 'Accepted') {
+        this.socket?.terminate() // not accepted, or the answer was lost: reconnect and boot again
+        return
+      }
       this.booted = true
       await this.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available' })
       for (const c of this.connectors) await this.sendStatus(c.id)
@@ -264,7 +274,7 @@ export class CampaignChargePoint {
     this.trace?.('disconnected')
     const retry = () => {
       if (this.online || this.closed || this.offlineOnPurpose) return
-      this.connect().then(
+      this.attempt().then(
         () => setTimeout(retry, 300),
         () => setTimeout(retry, 300),
       )
