@@ -136,6 +136,15 @@ async function runPool(
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, plans.length) }, worker))
+  // Plans no worker could take (no charger could connect) count as not run, never as passed.
+  for (const plan of plans.slice(next)) results.push(notRun(plan, 'not run: no charger could connect'))
+}
+
+function notRun(plan: Plan, why: string): SessionResult {
+  return {
+    plan, chargerId: '', sessionId: null, paymentId: null, refused: why, state: null, final: false, deliveredWh: 0,
+    expectedCharge: 0, captured: 0, shown: null, receiptTotal: null, executed: null, errors: [], trace: [], sawOutage: false,
+  }
 }
 
 const short: Record<MoneyError, string> = {
