@@ -7,7 +7,7 @@
 import { and, desc, eq, ne, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
-import { intents, receipts, refunds, sessionEvents, sessions } from '../store/schema'
+import { intents, receipts, refunds, sessionEvents, sessions, sites, users } from '../store/schema'
 import type { Sessions } from '../sessions/service'
 import { PaymentError, type PaymentProvider } from '../payments/provider'
 import type { Mailer } from '../mail/mailer'
@@ -18,6 +18,8 @@ import { newToken } from '../secrets'
 import { issueInvoice, type InvoiceBuyer } from '../receipts/issue'
 import { renderReceiptPdf } from '../receipts/pdf'
 import { receiptAnswer } from '../receipts/document'
+import { mailLanguage, mailTexts } from '../mail/texts'
+import { formatKwh, formatPrice, formatReceiptTime } from '../../web/format'
 import { audit } from './audit'
 
 type RefundRow = typeof refunds.$inferSelect
@@ -201,21 +203,38 @@ export class SupportDesk {
     const [latest] = await this.d.db.select().from(receipts).where(eq(receipts.sessionId, sessionId)).orderBy(desc(receipts.issuedAt), desc(receipts.sequence)).limit(1)
     if (!latest) throw new AppError(409, 'no_receipt', 'This session has no receipt yet.')
     const document = await receiptAnswer(this.d.db, latest, (await this.d.receiptLink?.(latest.number)) ?? '')
-    const refundsMade = document.refunds
-    const pdf = await renderReceiptPdf(document)
-    const title = document.kind === 'invoice' ? 'Faktura / Invoice' : 'Kvitto / Receipt'
+    // The mail in the driver's language (their account's, else the site's country's); the PDF in
+    // Swedish for the bookkeeping, and in the driver's language too when that is another.
+    const [who] = await this.d.db
+      .select({ locale: users.locale, country: sites.country })
+      .from(sessions)
+      .innerJoin(sites, eq(sites.id, sessions.siteId))
+      .leftJoin(users, eq(users.id, sessions.userId))
+      .where(eq(sessions.id, sessionId))
+    const language = mailLanguage(who?.locale, who?.country)
+    const words = mailTexts[language].receipt
+    const money = (minor: number) => formatPrice(minor, document.currency, language)
+    const name = document.kind === 'invoice' ? 'faktura' : 'kvitto'
+    const languages = language === 'sv' ? (['sv'] as const) : (['sv', language] as const)
+    const attachments = await Promise.all(
+      languages.map(async (lang) => ({
+        filename: lang === 'sv' ? `${name}-${document.number}.pdf` : `${name}-${document.number}-${lang}.pdf`,
+        content: await renderReceiptPdf(document, lang),
+        contentType: 'application/pdf',
+      })),
+    )
     await this.d.mailer.send({
       to: email,
-      subject: `${title} ${document.number} – ${document.seller.legalName}`,
+      subject: words.subject(document.kind === 'invoice' ? 'invoice' : 'receipt', document.number, document.seller.legalName),
       text: [
-        `${title} ${document.number}`,
+        words.subject(document.kind === 'invoice' ? 'invoice' : 'receipt', document.number, document.seller.legalName),
         `${document.site.name}, ${document.charger.id}/${document.charger.connectorId}`,
-        `${document.energyKwh} kWh · ${(document.total / 100).toFixed(2)} ${document.currency}`,
-        ...refundsMade.map((r) => `Återbetalt / Refunded ${r.at.slice(0, 10)}: ${(r.amount / 100).toFixed(2)} ${document.currency}`),
+        `${formatKwh(document.energyWh, language)} kWh · ${money(document.total)}`,
+        ...document.refunds.map((r) => words.refunded(formatReceiptTime(r.at, language, document.timeZone), money(r.amount))),
         '',
-        'The document is attached as a PDF.',
+        words.attached,
       ].join('\n'),
-      attachments: [{ filename: `${document.kind === 'invoice' ? 'faktura' : 'kvitto'}-${document.number}.pdf`, content: pdf, contentType: 'application/pdf' }],
+      attachments,
     })
     await audit(this.d.db, { actorId, action: 'resend_receipt', sessionId, reason, data: { number: document.number, email }, at: this.d.clock() })
     return { number: document.number }

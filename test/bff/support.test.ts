@@ -268,6 +268,11 @@ describe('support console API', () => {
     const [mail] = await sys.store.db.select().from(outbox).where(eq(outbox.to, 'driver@example.test'))
     expect(mail.subject).toContain(done.number)
     expect(mail.text).toContain(`kvitto-${done.number}.pdf`)
+    // A guest at a Swedish site: the mail in Swedish, money as money, the Swedish PDF alone.
+    expect(mail.subject).toBe(`Kvitto ${done.number} från Laddpunkt Demo AB`)
+    expect(mail.text).toMatch(/kWh · \d+,\d\d\skr/)
+    expect(mail.text).toContain('Dokumentet finns bifogat som PDF.')
+    expect(mail.text).not.toMatch(/Receipt|attached/)
 
     const buyer = { name: 'Åkeri AB', orgNumber: '556677-8899', address: 'Hamngatan 1, 111 47 Stockholm' }
     const invoice = await as(support, 'POST', `/sessions/${done.id}/reissue-invoice`, { reason: 'Company needs VAT invoice', buyer })
