@@ -30,6 +30,8 @@ import { receiptRoutes } from './routes/receipts'
 import { webhookRoutes } from './routes/webhooks'
 import { simulatedPaymentRoutes } from './routes/payments'
 import { adminRoutes } from './routes/admin'
+import { demoTerminalRoutes } from './routes/demo-terminals'
+import type { DemoTerminalCloud } from './sim/payter-demo'
 import { supportRoutes } from './routes/support'
 import { authRoutes } from './routes/auth'
 import { meRoutes } from './routes/me'
@@ -93,6 +95,8 @@ export interface AppDeps {
   zaptec: ZaptecGateway
   /** Payment terminals' clouds call their web hooks here (/webhooks/payter, /webhooks/ccv; see bff/terminals/). */
   terminalWebhooks?: Hono
+  /** The demo's simulated Payter terminal: its screen and test-card taps at /api/demo/terminals (demo only). */
+  demoTerminal?: DemoTerminalCloud
   limits?: Partial<Limits>
   /** Hash of the token the command line uses to reach /api/admin (see bff/cli.ts). */
   adminTokenHash?: string
@@ -158,6 +162,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/sessions', sessionRoutes(ctx))
     .route('/api/receipts', receiptRoutes(ctx))
     .route('/api/payments/simulated', demo && deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())
+    .route('/api/demo/terminals', demo && deps.demoTerminal ? demoTerminalRoutes(ctx, deps.demoTerminal) : new Hono())
     .route('/api/admin', adminRoutes(ctx))
     .route('/api/support', supportRoutes(ctx))
     .route('/api/auth', authRoutes(ctx))

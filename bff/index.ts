@@ -11,6 +11,7 @@ import { startSystem } from './system'
 import { createMailer } from './mail/mailer'
 import { demoFleetConfig, startSimFleet } from './sim/fleet'
 import { seedZaptecDemo, startZaptecDemo } from './sim/zaptec-demo'
+import { demoPayter, seedPayterDemo, startPayterDemo } from './sim/payter-demo'
 import { hashToken, newToken } from './secrets'
 
 const staticRoot = fileURLToPath(new URL('../dist', import.meta.url))
@@ -22,6 +23,9 @@ async function main() {
   if (env.demo && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
   if (env.demo && (await seedZaptecDemo(store.db))) logger.info('seeded ZAPTEC-1, a Zaptec charger behind the local fake of Zaptec\'s cloud')
   // The demo's Zaptec charger lives in a local fake of Zaptec's cloud, with the simulated OCPP chargers.
+  if (env.demo && (await seedPayterDemo(store.db))) logger.info(`seeded ${demoPayter.terminalId}, a Payter card terminal on ${demoPayter.chargerId} behind the local fake of Payter's cloud`)
+  // The demo's card terminal lives in a local fake of Payter's Cloud Payment Service; /demo/terminal/<id> taps its cards.
+  const payterDemo = env.demo && env.SIM_CHARGERS ? await startPayterDemo() : null
   const zaptecDemo = env.demo && env.SIM_CHARGERS ? await startZaptecDemo({ logger: logger.child({ sim: 'zaptec' }), unplugAfterStopMs: env.SIM_UNPLUG_SECONDS * 1000 }) : null
 
   // The command line reaches a running server with this token (the embedded database allows one process).
@@ -47,6 +51,8 @@ async function main() {
     unplugWaitSeconds: env.UNPLUG_WAIT_MINUTES * 60,
     clockToleranceSeconds: env.CHARGER_CLOCK_TOLERANCE_SECONDS,
     zaptecApiUrl: zaptecDemo?.url,
+    terminals: payterDemo ? { payter: { apiUrl: payterDemo.url, apiKey: payterDemo.apiKey } } : undefined,
+    demoTerminal: payterDemo ?? undefined,
     staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
     adminTokenHash: hashToken(adminToken),
     mailer: createMailer({ smtpUrl: env.SMTP_URL, from: env.MAIL_FROM, db: store.db }),
@@ -62,12 +68,14 @@ async function main() {
     : null
   zaptecDemo?.connect(system.url, system.zaptec)
   if (fleet) logger.info(`simulated chargers connected: ${[...fleet.chargePoints.keys()].join(', ')} — try ${env.PUBLIC_URL}/c/DEMO-1`)
+  if (payterDemo) logger.info(`simulated card terminal on ${demoPayter.chargerId}: tap test cards at ${env.PUBLIC_URL}/demo/terminal/${demoPayter.terminalId}`)
 
   const shutdown = async () => {
     logger.info('shutting down')
     await fleet?.close()
     await system.close()
     await zaptecDemo?.close()
+    await payterDemo?.close()
     await store.close()
     process.exit(0)
   }

@@ -21,6 +21,7 @@ import { createMailer, type Mailer } from './mail/mailer'
 import { SupportDesk } from './support/desk'
 import { SupportSweep } from './support/sweep'
 import { startTerminals, type Terminals, type TerminalsConfig } from './terminals'
+import type { DemoTerminalCloud } from './sim/payter-demo'
 
 export interface SystemOptions {
   /** The embedded demo: development outbox, simulated card form and provider. Production (false) unless set. */
@@ -56,6 +57,8 @@ export interface SystemOptions {
   staleHoldHours?: number
   /** Payment terminals on chargers (Payter, CCV): their clouds, or the local fakes. */
   terminals?: TerminalsConfig
+  /** The demo's simulated Payter terminal, driven from the PWA's demo page (demo only). */
+  demoTerminal?: DemoTerminalCloud
 }
 
 export interface System {
@@ -161,6 +164,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     isOnline: (id) => router.isOnline(id),
     zaptec,
     terminalWebhooks: terminals.routes,
+    demoTerminal: o.demoTerminal,
     limits: o.limits,
     staticRoot: o.staticRoot,
     adminTokenHash: o.adminTokenHash,

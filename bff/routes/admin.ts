@@ -5,6 +5,7 @@ import { AppError } from '../errors'
 import { tokenMatches } from '../secrets'
 import { provisionCharger } from '../chargers/provision'
 import { setUpZaptecInstallation } from '../charging/zaptec/installations'
+import { addTerminal } from '../terminals/provision'
 import { json } from './validation'
 
 const newCharger = z.object({
@@ -28,6 +29,13 @@ const zaptecSetup = z.object({
   apiPassword: z.string().min(1).max(200).optional(),
 })
 
+const newTerminal = z.object({
+  id: z.string().min(1).max(64),
+  chargerId: z.string().min(1).max(48),
+  provider: z.enum(['payter', 'ccv']),
+  connectorIds: z.array(z.number().int().min(1).max(64)).min(1).max(8).optional(),
+})
+
 /** Operator commands for the command line, guarded by the admin token the server writes at start. */
 export function adminRoutes(d: AppContext) {
   return new Hono()
@@ -40,5 +48,6 @@ export function adminRoutes(d: AppContext) {
       await next()
     })
     .post('/chargers', json(newCharger), async (c) => c.json(await provisionCharger(d.db, c.req.valid('json'), d.publicUrl), 201))
+    .post('/payment-terminals', json(newTerminal), async (c) => c.json(await addTerminal(d.db, c.req.valid('json')), 201))
     .post('/zaptec-installations', json(zaptecSetup), async (c) => c.json(await setUpZaptecInstallation(d.db, c.req.valid('json'), d.publicUrl), 201))
 }

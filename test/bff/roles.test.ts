@@ -69,6 +69,7 @@ const cases: Case[] = [
   { method: 'POST', route: '/api/payments/simulated/payment-methods', rule: 'public', body: () => ({ card: { number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' } }) },
   { method: 'POST', route: '/api/admin/chargers', rule: 'adminToken', body: () => ({ id: 'NEW-1', siteId: 'demo', connectors: 1 }) },
   { method: 'POST', route: '/api/admin/zaptec-installations', rule: 'adminToken', body: () => ({}) },
+  { method: 'POST', route: '/api/admin/payment-terminals', rule: 'adminToken', body: () => ({ id: 'P68-NEW', chargerId: 'DEMO-1', provider: 'payter' }) },
   { method: 'GET', route: '/api/support/receipts/:number', rule: 'support', path: () => `/api/support/receipts/${ids.receipt}` },
   { method: 'GET', route: '/api/support/search', rule: 'support', path: () => '/api/support/search?q=DEMO-1' },
   { method: 'GET', route: '/api/support/sessions/:id', rule: 'support', path: () => `/api/support/sessions/${ids.session}` },
