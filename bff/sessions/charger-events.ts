@@ -3,8 +3,8 @@
  * connector's status and the charger's connection. The charger's StopTransaction is the source of
  * truth for energy; times go through the session's billing clock.
  */
-import { and, eq, inArray, isNull, sql } from 'drizzle-orm'
-import { chargers, connectors, grants, meterSamples, rfidTags, sessionEvents, sessions, tariffs } from '../store/schema'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { chargers, connectors, grants, rfidTags, sessionEvents, sessions, tariffs } from '../store/schema'
 import type { AuthorizeResult, ChargingStarted, ChargingStopped, MeterReading } from '../charging/gateway'
 import { billingStart, billingStop } from '../domain/billing-clock'
 import { intervalWorth, reachesHoldLimit, type Tariff } from '../domain/tariff'
@@ -135,19 +135,20 @@ export class ChargerEvents {
     return taken ? session.id : null
   }
 
+  /**
+   * A reading moves the session's energy, power and cost in memory (no read-modify-write in the
+   * database) and is stored by group commit before this returns. The hold-limit and grant-cap checks
+   * run on every reading, from those totals.
+   */
   async meterReading(r: MeterReading): Promise<void> {
-    const { db, clock, settings } = this.core
-    const [session] = await db.select().from(sessions).where(eq(sessions.id, r.sessionId))
+    const { clock, settings } = this.core
+    const session = await this.core.meter.session(r.sessionId)
     if (!session || (session.state !== 'charging' && session.state !== 'stopping')) return
     const energyWh = r.energyWh ?? session.energyWh
     const powerW = r.powerW ?? session.powerW
-    const cost = this.settlement.costNow({ ...session, energyWh })
-    await db
-      .update(sessions)
-      .set({ energyWh, powerW, costTotal: cost.total, updatedAt: clock(), version: sql`${sessions.version} + 1` })
-      .where(and(eq(sessions.id, session.id), inArray(sessions.state, ['charging', 'stopping'])))
-    await db.insert(meterSamples).values({ sessionId: session.id, at: r.at, energyWh: r.energyWh, powerW: r.powerW, socPercent: r.socPercent })
-    this.core.publish(session.id)
+    const cost = this.settlement.costNow({ ...session, energyWh }, clock())
+    Object.assign(session, { energyWh, powerW, costTotal: cost.total })
+    await this.core.meter.record(r, { energyWh, powerW, costTotal: cost.total })
     if (session.state === 'charging' && session.method === 'card') {
       const margin = intervalWorth(session.tariff, powerW, settings.meterIntervalSeconds)
       if (reachesHoldLimit(cost.total, session.holdAmount, margin)) await this.commands.stop(session.id, 'hold_limit', { detached: true })

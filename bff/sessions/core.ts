@@ -12,6 +12,7 @@ import type { HoldKeeper, PaymentProvider } from '../payments/provider'
 import type { LiveBus } from '../live'
 import { notFound } from '../errors'
 import { nextState, type SessionEvent } from '../domain/session'
+import { MeterBuffer } from './meter-buffer'
 
 export type SessionRow = typeof sessions.$inferSelect
 export type IntentRow = typeof intents.$inferSelect
@@ -69,6 +70,8 @@ export class SessionCore {
   readonly logger: Logger
   readonly clock: () => Date
   readonly settings: Settings
+  /** Live sessions' meter readings, kept in memory and stored by group commit. */
+  readonly meter: MeterBuffer
 
   constructor(private readonly o: SessionsOptions) {
     this.db = o.db
@@ -85,6 +88,7 @@ export class SessionCore {
       statusPollSeconds: o.statusPollSeconds ?? 60,
       offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
     }
+    this.meter = new MeterBuffer(this.db, this.clock, (id) => this.publish(id))
   }
 
   /** Who keeps this session's hold: the app's payment provider, or the terminal that took the card. */
@@ -106,6 +110,8 @@ export class SessionCore {
    * are stored together, before anything happens outside. Returns the session as it is after.
    */
   async change(id: string, decide: (s: SessionRow) => Change | null): Promise<SessionRow> {
+    // Readings taken before the change are stored first: the change reads what they wrote.
+    await this.meter.written(id)
     const now = this.clock()
     const result = await this.db.transaction(async (tx) => {
       const [s] = await tx.select().from(sessions).where(eq(sessions.id, id)).for('update')
@@ -128,6 +134,7 @@ export class SessionCore {
       if (log.length) await tx.insert(sessionEvents).values(log.map((l) => ({ sessionId: id, at: now, kind: l.kind, data: l.data ?? {} })))
       return { session: updated, changed: true }
     })
+    this.meter.forget(id)
     if (result.changed) this.publish(id)
     return result.session
   }

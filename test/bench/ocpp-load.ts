@@ -29,25 +29,37 @@ export interface OcppLoadResult {
   baselineRssMb: number
 }
 
-interface ClientJob {
+export interface ClientJob {
   endpoint: string
   ids: string[]
   password: string
-  meterValuesPerSecond: number
-  seconds: number
+  /** idTag of each charger's StartTransaction (default LP-BENCH for all). */
+  idTags?: string[]
+  /** Load steps one after the other on the same connections; empty: connect and start only. */
+  steps: { meterValuesPerSecond: number; seconds: number }[]
+  /** Without transactions (a connected, idle charger), for the connection-count bench. */
+  idle?: boolean
 }
 
-interface ClientReport {
-  connected: number
-  connectSeconds: number
+export interface StepReport {
+  offered: number
   sent: number
   answered: number
   failed: number
-  latenciesMs: number[]
+  unanswered: number
+  p50Ms: number
+  p99Ms: number
+}
+
+export interface ClientReport {
+  connected: number
+  connectSeconds: number
+  steps: StepReport[]
 }
 
 const clientFlag = '--ocpp-load-clients'
-const password = 'bench-charger-password'
+export const benchPassword = 'bench-charger-password'
+const password = benchPassword
 
 const noopListener: ChargerListener = {
   authorize: async () => 'accepted',
@@ -83,22 +95,17 @@ export async function benchOcppLoad(opts: { chargers: number; meterValuesPerSeco
   let peakRss = baselineRss
   const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
   try {
-    const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
-    const job: ClientJob = { endpoint, ids, password, meterValuesPerSecond: opts.meterValuesPerSecond, seconds: opts.seconds }
-    child.send(job)
-    const [report] = (await once(child, 'message')) as [ClientReport]
-    child.kill()
-    const sorted = report.latenciesMs.sort((a, b) => a - b)
-    const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN)
+    const report = await driveChargers({ endpoint, ids, password, steps: [{ meterValuesPerSecond: opts.meterValuesPerSecond, seconds: opts.seconds }] })
+    const step = report.steps[0]
     console.error(
       `[ocpp-load] connected ${report.connected}/${opts.chargers} in ${report.connectSeconds.toFixed(1)} s; ` +
-        `MeterValues sent ${report.sent}, answered ${report.answered}, failed ${report.failed}`,
+        `MeterValues sent ${step.sent}, answered ${step.answered}, failed ${step.failed}`,
     )
     return {
       connected: report.connected,
-      messagesPerSecond: round(report.answered / opts.seconds),
-      p50Ms: pct(50),
-      p99Ms: pct(99),
+      messagesPerSecond: round(step.answered / opts.seconds),
+      p50Ms: step.p50Ms,
+      p99Ms: step.p99Ms,
       rssMb: Math.round(peakRss / 1024 / 1024),
       baselineRssMb: Math.round(baselineRss / 1024 / 1024),
     }
@@ -108,6 +115,23 @@ export async function benchOcppLoad(opts: { chargers: number; meterValuesPerSeco
     server.close()
     await store.close()
   }
+}
+
+/** Runs the simulated chargers in a child process (their work does not count against the server) and returns its report. */
+export async function driveChargers(job: ClientJob): Promise<ClientReport> {
+  const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
+  child.send(job)
+  const [report] = (await once(child, 'message')) as [ClientReport]
+  child.kill()
+  return report
+}
+
+/** Chargers connected (and booted) from a child process and kept connected until `disconnect()`. */
+export async function holdChargers(job: Omit<ClientJob, 'steps'>): Promise<{ report: ClientReport; disconnect: () => void }> {
+  const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
+  child.send({ ...job, steps: [] })
+  const [report] = (await once(child, 'message')) as [ClientReport]
+  return { report, disconnect: () => void child.kill() }
 }
 
 const round = (n: number) => Math.round(n * 100) / 100
@@ -134,7 +158,7 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
 
   const connectStart = performance.now()
   const sockets: Array<{ ws: WebSocket; transactionId: number; energyWh: number }> = []
-  const connectOne = async (id: string) => {
+  const connectOne = async (id: string, index: number) => {
     const ws = new WebSocket(`${job.endpoint}/${id}`, ['ocpp1.6'], {
       headers: { authorization: `Basic ${Buffer.from(`${id}:${job.password}`).toString('base64')}` },
       perMessageDeflate: false,
@@ -144,27 +168,43 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
     await once(ws, 'open')
     await call(ws, 'BootNotification', { chargePointVendor: 'Bench', chargePointModel: 'Load' })
     const energyWh = 1_000_000
-    const started = await call(ws, 'StartTransaction', { connectorId: 1, idTag: 'LP-BENCH', meterStart: energyWh, timestamp: new Date().toISOString() })
+    if (job.idle) return void sockets.push({ ws, transactionId: 0, energyWh })
+    const idTag = job.idTags?.[index] ?? 'LP-BENCH'
+    const started = await call(ws, 'StartTransaction', { connectorId: 1, idTag, meterStart: energyWh, timestamp: new Date().toISOString() })
     sockets.push({ ws, transactionId: started.transactionId, energyWh })
   }
-  const queue = [...job.ids]
+  const queue = job.ids.map((id, index) => ({ id, index }))
   await Promise.all(
     Array.from({ length: 50 }, async () => {
-      for (let id = queue.shift(); id; id = queue.shift()) await connectOne(id).catch(() => {})
+      for (let next = queue.shift(); next; next = queue.shift()) await connectOne(next.id, next.index).catch(() => {})
     }),
   )
   const connectSeconds = (performance.now() - connectStart) / 1000
+  const steps: StepReport[] = []
+  for (const step of job.steps) steps.push(await runStep(sockets, call, step))
+  if (job.steps.length === 0) {
+    process.send!({ connected: sockets.length, connectSeconds, steps })
+    await new Promise(() => {}) // connected until the parent kills this process
+  }
+  for (const s of sockets) s.ws.terminate()
+  return { connected: sockets.length, connectSeconds, steps }
+}
 
-  // Round-robin over the chargers so the total rate is meterValuesPerSecond.
+/** MeterValues round-robin over the chargers at a fixed total rate; latency measured call -> result. */
+async function runStep(
+  sockets: Array<{ ws: WebSocket; transactionId: number; energyWh: number }>,
+  call: (ws: WebSocket, action: string, params: object) => Promise<any>,
+  step: { meterValuesPerSecond: number; seconds: number },
+): Promise<StepReport> {
   const latenciesMs: number[] = []
   let sent = 0
   let failed = 0
   let cursor = 0
   const inFlight: Promise<void>[] = []
   const begin = performance.now()
-  for (let elapsed = 0; elapsed < job.seconds * 1000 && sockets.length > 0; elapsed = performance.now() - begin) {
+  for (let elapsed = 0; elapsed < step.seconds * 1000 && sockets.length > 0; elapsed = performance.now() - begin) {
     // Catch up to the schedule: timers drift, the rate must not.
-    const due = Math.floor((elapsed / 1000) * job.meterValuesPerSecond)
+    const due = Math.floor((elapsed / 1000) * step.meterValuesPerSecond)
     while (sent < due) {
       const s = sockets[cursor++ % sockets.length]
       s.energyWh += 30
@@ -189,9 +229,12 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
     }
     await new Promise((r) => setTimeout(r, 5))
   }
+  // Answers later than 5 s after the step count as unanswered (a charger would have timed out).
   await Promise.race([Promise.allSettled(inFlight), new Promise((r) => setTimeout(r, 5_000))])
-  for (const s of sockets) s.ws.terminate()
-  return { connected: sockets.length, connectSeconds, sent, answered: latenciesMs.length, failed, latenciesMs }
+  const sorted = latenciesMs.sort((a, b) => a - b)
+  const pct = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN)
+  const answered = latenciesMs.length
+  return { offered: step.meterValuesPerSecond, sent, answered, failed, unanswered: sent - answered - failed, p50Ms: pct(50), p99Ms: pct(99) }
 }
 
 if (process.argv.includes(clientFlag)) {

@@ -5,6 +5,7 @@
  * the listener sees each charger's events in order.
  */
 import { PerCharger } from '../per-charger'
+import { GroupCommit } from '../../store/group-commit'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
@@ -56,6 +57,20 @@ const stopCauses: Record<string, StopCause> = {
   Other: 'charger',
 }
 
+/**
+ * Messages one charger may have waiting in its chain. A charger waits for each answer (OCPP 1.6);
+ * one that floods past this gets its MeterValues refused, and only it is slowed.
+ */
+const maxQueuedPerCharger = 50
+
+/** The latest reading of a running transaction, stored by group commit. */
+interface Latest {
+  transactionId: number
+  energyWh: number | null
+  powerW: number | null
+  at: Date
+}
+
 /** Transactions this old are not delivered again on recovery. */
 const recoveryWindowMs = 7 * 24 * 3600_000
 
@@ -86,6 +101,11 @@ export class OcppCentralSystem implements ChargerGateway {
    * charger instead of one slow scrypt each. Keyed by the stored hash, so a new password invalidates it.
    */
   private readonly verified = new Map<string, { passwordHash: string; passwordDigest: string }>()
+  /** Running transactions as MeterValues needs them: read once, dropped when bound to a session or stopped. */
+  private readonly running = new Map<number, Promise<TransactionRow | null>>()
+  private readonly latest = new GroupCommit<Latest>((batch) => this.writeLatest(batch))
+  /** Per charger, messages in its chain not yet answered. */
+  private readonly queued = new Map<string, number>()
 
   constructor(opts: OcppCentralSystemOptions) {
     this.db = opts.db
@@ -228,6 +248,22 @@ export class OcppCentralSystem implements ChargerGateway {
     return this.chains.run(chargerId, work)
   }
 
+  /** A charger's message into its chain; past the bound, a MeterValues is refused (the charger sends it again later). */
+  private async enqueue(chargerId: string, action: string, work: () => Promise<Params>): Promise<Params> {
+    const queued = this.queued.get(chargerId) ?? 0
+    if (action === 'MeterValues' && queued >= maxQueuedPerCharger) {
+      throw createRPCError('GenericError', 'Too many messages waiting: send one at a time')
+    }
+    this.queued.set(chargerId, queued + 1)
+    try {
+      return await this.serial(chargerId, work)
+    } finally {
+      const left = (this.queued.get(chargerId) ?? 1) - 1
+      if (left > 0) this.queued.set(chargerId, left)
+      else this.queued.delete(chargerId)
+    }
+  }
+
   /** Listener failures are logged, never passed on: the charger still gets its answer. */
   private async tell(event: string, call: () => Promise<unknown>): Promise<void> {
     try {
@@ -262,7 +298,7 @@ export class OcppCentralSystem implements ChargerGateway {
     )
 
     for (const [action, handler] of Object.entries(this.handlers)) {
-      client.handle(action, ({ params }: IHandlersOption) => this.serial(chargerId, () => this.run(action, handler, client, params ?? {})))
+      client.handle(action, ({ params }: IHandlersOption) => this.enqueue(chargerId, action, () => this.run(action, handler, client, params ?? {})))
     }
     client.handle(({ method }: IHandlersOption) => {
       throw createRPCError('NotImplemented', `${method} is not supported`)
@@ -410,6 +446,7 @@ export class OcppCentralSystem implements ChargerGateway {
         })
         .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId), isNull(transactions.stoppedAt)))
         .returning()
+      this.running.delete(p.transactionId)
       if (!row) {
         const [stopped] = await this.db
           .select()
@@ -472,17 +509,24 @@ export class OcppCentralSystem implements ChargerGateway {
     if (sessionId && sessionId !== tx.sessionId) {
       await this.db.update(transactions).set({ sessionId }).where(eq(transactions.id, tx.id))
       tx.sessionId = sessionId
+      this.running.delete(tx.id)
     }
     return sessionId
   }
 
-  /** Readings as energy delivered in the session so far. */
+  /**
+   * Readings as energy delivered in the session so far. Told all at once and in order: the session
+   * side takes them in the order they arrive and stores them together.
+   */
   private async readings(tx: TransactionRow, samples: MeterSample[]): Promise<void> {
     if (!tx.sessionId) return
-    for (const sample of samples) {
-      const energyWh = sample.energyWh === null ? null : Math.max(0, sample.energyWh - tx.meterStartWh)
-      await this.tell('meterReading', () => this.listener.meterReading({ sessionId: tx.sessionId!, at: sample.at, energyWh, powerW: sample.powerW, socPercent: sample.socPercent }))
-    }
+    const sessionId = tx.sessionId
+    await Promise.all(
+      samples.map((sample) => {
+        const energyWh = sample.energyWh === null ? null : Math.max(0, sample.energyWh - tx.meterStartWh)
+        return this.tell('meterReading', () => this.listener.meterReading({ sessionId, at: sample.at, energyWh, powerW: sample.powerW, socPercent: sample.socPercent }))
+      }),
+    )
   }
 
   /** Tells the session side charging ended (with the stop's own readings first); remembered once taken. */
@@ -510,24 +554,48 @@ export class OcppCentralSystem implements ChargerGateway {
   }
 
   /**
-   * Updates the transaction's latest reading in one statement: MeterValues is the hot path. The
-   * update also proves the transaction belongs to this charger; another charger's transaction id
-   * matches nothing.
+   * Records the transaction's latest reading: MeterValues is the hot path, so the transaction is
+   * read once and kept while it runs, and the reading is stored by group commit with the other
+   * chargers' (settles once stored). Another charger's transaction id matches nothing.
    */
   private async recordLatest(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionRow | null> {
+    const tx = await this.runningTransaction(transactionId)
+    if (!tx || tx.chargerId !== chargerId) return null
     const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
-    const energy = latest('energyWh')
-    const power = latest('powerW')
-    const [row] = await this.db
-      .update(transactions)
-      .set({
-        ...(energy !== null ? { lastEnergyWh: energy } : {}),
-        ...(power !== null ? { lastPowerW: power } : {}),
-        lastSampleAt: samples[samples.length - 1].at,
+    await this.latest.add({ transactionId, energyWh: latest('energyWh'), powerW: latest('powerW'), at: samples[samples.length - 1].at })
+    return tx
+  }
+
+  private runningTransaction(id: number): Promise<TransactionRow | null> {
+    const known = this.running.get(id)
+    if (known) return known
+    const read = this.db
+      .select()
+      .from(transactions)
+      .where(eq(transactions.id, id))
+      .then(([row]) => {
+        // Only running transactions are kept: their stop drops them.
+        if (!row || row.stoppedAt) this.running.delete(id)
+        return row ?? null
       })
-      .where(and(eq(transactions.id, transactionId), eq(transactions.chargerId, chargerId)))
-      .returning()
-    return row ?? null
+    this.running.set(id, read)
+    read.catch(() => this.running.delete(id))
+    return read
+  }
+
+  /** One UPDATE … FROM (VALUES …) for the latest readings of all transactions in the batch. */
+  private async writeLatest(batch: Latest[]): Promise<void> {
+    const merged = new Map<number, Latest>()
+    for (const r of batch) {
+      const before = merged.get(r.transactionId)
+      merged.set(r.transactionId, { ...r, energyWh: r.energyWh ?? before?.energyWh ?? null, powerW: r.powerW ?? before?.powerW ?? null })
+    }
+    const values = [...merged.values()].map((r) => sql`(${r.transactionId}::integer, ${r.energyWh}::bigint, ${r.powerW}::integer, ${r.at.toISOString()}::timestamptz)`)
+    await this.db.execute(sql`
+      update transactions
+      set last_energy_wh = coalesce(v.energy_wh, transactions.last_energy_wh), last_power_w = coalesce(v.power_w, transactions.last_power_w), last_sample_at = v.at
+      from (values ${sql.join(values, sql`, `)}) as v(id, energy_wh, power_w, at)
+      where transactions.id = v.id`)
   }
 
   private async configureMeterInterval(client: RPCServerClient): Promise<void> {

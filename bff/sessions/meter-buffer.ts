@@ -1,0 +1,98 @@
+/**
+ * The meter path of live sessions, built for throughput: each charging session is read once and
+ * kept in memory until it changes (SessionCore.change forgets it), its energy, power and cost are
+ * worked out there, and readings are stored by group commit — one multi-row INSERT of meter samples
+ * and one UPDATE … FROM (VALUES …) of the sessions' totals for everything that arrived meanwhile.
+ * A reading's promise settles once it is stored, so the charger is answered only for what is
+ * durable; viewers are told once per session per write. Nothing here decides money on its own: the
+ * charger's StopTransaction fixes the energy, and the write never touches a session past `stopping`.
+ */
+import { eq, sql } from 'drizzle-orm'
+import type { Db } from '../store/db'
+import { meterSamples, sessions } from '../store/schema'
+import { GroupCommit } from '../store/group-commit'
+import type { MeterReading } from '../charging/gateway'
+
+type SessionRow = typeof sessions.$inferSelect
+
+/** What a reading makes of its session: the running totals the write stores. */
+export interface LiveTotals {
+  energyWh: number
+  powerW: number
+  costTotal: number
+}
+
+type Stored = MeterReading & { totals: LiveTotals }
+
+export class MeterBuffer {
+  private readonly rows = new Map<string, Promise<SessionRow | null>>()
+  /** Readings per session added and not yet written. */
+  private readonly unwritten = new Map<string, number>()
+  private readonly commit: GroupCommit<Stored>
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => Date,
+    private readonly publish: (sessionId: string) => void,
+  ) {
+    this.commit = new GroupCommit((batch) => this.write(batch))
+  }
+
+  /**
+   * The session as the meter path knows it, with the totals of the readings taken so far. Read
+   * once (callers arriving meanwhile share the read, so readings keep their order) and kept.
+   */
+  session(id: string): Promise<SessionRow | null> {
+    let row = this.rows.get(id)
+    if (!row) {
+      row = this.db
+        .select()
+        .from(sessions)
+        .where(eq(sessions.id, id))
+        .then(([s]) => s ?? null)
+      this.rows.set(id, row)
+      row.catch(() => this.rows.delete(id))
+    }
+    return row
+  }
+
+  /** The session changed elsewhere: the next reading reads it again. */
+  forget(id: string): void {
+    this.rows.delete(id)
+  }
+
+  /** Stores a reading with the totals it brought its session to; settles once written. */
+  record(reading: MeterReading, totals: LiveTotals): Promise<void> {
+    this.unwritten.set(reading.sessionId, (this.unwritten.get(reading.sessionId) ?? 0) + 1)
+    return this.commit.add({ ...reading, totals })
+  }
+
+  /** Waits until this session's readings taken so far are written (a state change reads what they wrote). */
+  async written(id: string): Promise<void> {
+    if (this.unwritten.has(id)) await this.commit.flushed()
+  }
+
+  private async write(batch: Stored[]): Promise<void> {
+    const latest = new Map<string, LiveTotals>()
+    for (const r of batch) latest.set(r.sessionId, r.totals)
+    try {
+      await this.db
+        .insert(meterSamples)
+        .values(batch.map((r) => ({ sessionId: r.sessionId, at: r.at, energyWh: r.energyWh, powerW: r.powerW, socPercent: r.socPercent })))
+      const now = this.clock().toISOString()
+      const values = [...latest].map(([id, t]) => sql`(${id}, ${t.energyWh}::bigint, ${t.powerW}::integer, ${t.costTotal}::bigint)`)
+      await this.db.execute(sql`
+        update sessions
+        set energy_wh = v.energy_wh, power_w = v.power_w, cost_total = v.cost_total, updated_at = ${now}::timestamptz, version = sessions.version + 1
+        from (values ${sql.join(values, sql`, `)}) as v(id, energy_wh, power_w, cost_total)
+        where sessions.id = v.id and sessions.state in ('charging', 'stopping')`)
+    } finally {
+      for (const r of batch) {
+        const left = (this.unwritten.get(r.sessionId) ?? 1) - 1
+        if (left > 0) this.unwritten.set(r.sessionId, left)
+        else this.unwritten.delete(r.sessionId)
+      }
+    }
+    for (const id of latest.keys()) this.publish(id)
+  }
+}
