@@ -4,7 +4,7 @@ import type { ReceiptAnswer, ReceiptRefundView, ReceiptView } from '../views'
 import type { Charge } from '../domain/charge'
 import { cardBrandName } from '../domain/card-brand'
 import { formatPercent, formatPrice, formatReceiptTime, type UiLocale } from '../../web/format'
-import { lineText } from '../../web/receipt/lines'
+import { lineText, shownLines } from '../../web/receipt/lines'
 import { wordsFor } from './wording'
 
 /** The PDF as support mails it or a driver downloads it: the receipt, the refunds since, and the link back when there is one. */
@@ -104,7 +104,7 @@ export async function renderReceiptPdf(r: ReceiptDocument, language: UiLocale = 
   fact(t('receipt.stopped'), when(r.stoppedAt))
   rule()
 
-  for (const line of r.lines) {
+  for (const line of shownLines(r.lines)) {
     const words = lineText(line, r.currency, language, t)
     row(words.name, money(line.amount))
     text(words.detail, { size: 9, color: muted, gap: 0.35 })

@@ -109,6 +109,22 @@ describe('receipt page', () => {
     expect(wrapper.text()).not.toMatch(/Energy|Idle fee|Session fee|visa/)
   })
 
+  it('leaves out fees that counted nothing, but always shows the energy', async () => {
+    stubFetch(() =>
+      json(
+        receipt({
+          lines: [
+            { type: 'energy', description: 'Energy', quantity: 10_000, unit: 'Wh', unitPrice: 495, amount: 4_950 },
+            { type: 'time', description: 'Charging time', quantity: 0, unit: 'second', unitPrice: 25, amount: 0 },
+            { type: 'idle', description: 'Idle fee 0 s', quantity: 0, unit: 'second', unitPrice: 100, amount: 0 },
+          ],
+        }),
+      ),
+    )
+    const { wrapper } = await mountAt('/r/LP-2026-000123?t=x')
+    expect(wrapper.findAll('tbody tr').map((row) => row.attributes('data-line'))).toEqual(['energy'])
+  })
+
   it('says when nothing was charged', async () => {
     stubFetch(() => json(receipt({ total: 0, vat: 0, net: 0, lines: [], nothingCharged: true })))
     const { wrapper } = await mountAt('/r/LP-2026-000124?t=x')

@@ -7,6 +7,9 @@ import { formatKwh, formatPrice, formatSpan, type UiLocale } from '../format'
 
 export type Translate = (key: string, values?: Record<string, unknown>) => string
 
+/** The lines a reader needs: the energy always, the others when something was counted ("Idle fee 0 s" is noise). */
+export const shownLines = (lines: ReceiptLineView[]) => lines.filter((line) => line.type === 'energy' || line.quantity > 0 || line.amount > 0)
+
 /** "Energi" and "0,418 kWh × 4,95 kr/kWh"; a start fee has only its price. */
 export function lineText(line: ReceiptLineView, currency: string, locale: UiLocale, t: Translate): { name: string; detail: string } {
   const price = formatPrice(line.unitPrice, currency, locale)
