@@ -75,6 +75,12 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
         component: () => import('./pages/support/SupportReconciliationPage.vue'),
         meta: { areas: true },
       },
+      {
+        path: '/demo/terminal/:id',
+        name: 'demo-terminal',
+        component: () => import('./pages/DemoTerminalPage.vue'),
+        props: (r) => ({ terminalId: param(r.params.id) }),
+      },
       { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./pages/NotFoundPage.vue') },
     ],
     scrollBehavior: () => ({ top: 0 }),
