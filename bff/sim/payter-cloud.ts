@@ -49,6 +49,10 @@ export interface PayterFaults {
   commitFailsBefore: number
   /** The next n commits commit, then answer 503 (the answer is lost). */
   commitFailsAfter: number
+  /** The next n cancels answer 503 without cancelling. */
+  cancelFailsBefore?: number
+  /** The next n cancels cancel, then answer 503 (the answer is lost). */
+  cancelFailsAfter?: number
   /** The next n web hooks are not sent. */
   loseCallbacks: number
   /** The next n web hooks are sent twice. */
@@ -154,9 +158,17 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
     .post('/terminals/:serial/sessions/:id/cancel', (c) => {
       const s = sessions.get(c.req.param('id'))
       if (!s) return refuse('no such session', 404)
+      if (faults.cancelFailsBefore) {
+        faults.cancelFailsBefore--
+        return c.json({ message: 'unavailable' }, 503)
+      }
       if (s.state === 'COMMITTED') return refuse('session is COMMITTED')
       if (s.state === 'AUTHORIZED') cancels.push(s.sessionId)
       s.state = s.state === 'DECLINED' ? 'DECLINED' : 'CANCELLED'
+      if (faults.cancelFailsAfter) {
+        faults.cancelFailsAfter--
+        return c.json({ message: 'unavailable' }, 503)
+      }
       return c.json(view(s))
     })
 

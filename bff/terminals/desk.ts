@@ -83,6 +83,8 @@ export class TerminalDesk {
   close(): void {
     for (const stop of this.watching.values()) stop()
     this.watching.clear()
+    if (this.sweepTimer) clearInterval(this.sweepTimer)
+    this.sweepTimer = null
   }
 
   /** Runs `job` after the terminal's earlier jobs: reading a card back and acting on it is one step. */
@@ -229,25 +231,70 @@ export class TerminalDesk {
       if (!(error instanceof AppError)) throw error
       // Not started: the hold goes back at once, and the terminal says why.
       await this.o.db.update(terminalPayments).set({ status: 'refused', refusal: error.code }).where(eq(terminalPayments.id, a.id))
-      await this.cancelHold(t, a.id, `${a.id}:refused`)
+      await this.cancelHold(t, a.id)
       await this.ready(t, { lines: [error.message, 'Your card was not charged'] })
     }
   }
 
-  private async cancelHold(t: TerminalRow, id: string, key: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.keeper(t.provider).release(id, key)
-        await this.o.db.update(terminalPayments).set({ status: 'cancelled' }).where(and(eq(terminalPayments.id, id), eq(terminalPayments.status, 'refused')))
-        return
-      } catch (error) {
-        if (error instanceof PaymentError || attempt >= 4) {
-          this.o.logger.error({ err: error, payment: id }, 'a terminal hold could not be cancelled; support sees it in reconciliation')
-          return
-        }
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt))
-      }
+  /**
+   * Cancels a hold that started nothing. The payment's row, status `refused` without a session, is
+   * the durable record that a cancel is owed: it is tried once at once, and on any failure left for
+   * sweepCancels (the periodic sweep, and at start), which retries with backoff until the provider
+   * has released the hold. The cancel's idempotency key stays the same and the authorisation is read
+   * back before every try (see keeper), so however many tries it takes, one cancel is executed.
+   */
+  private async cancelHold(t: TerminalRow, id: string): Promise<boolean> {
+    try {
+      await this.keeper(t.provider).release(id, cancelKey(id))
+    } catch (error) {
+      const tries = (this.cancelTries.get(id)?.tries ?? 0) + 1
+      this.cancelTries.set(id, { tries, at: Date.now() + Math.min(1000 * 2 ** tries, 5 * 60_000) })
+      const log = error instanceof PaymentError || tries >= 3 ? 'error' : 'warn'
+      this.o.logger[log]({ err: error, payment: id, tries }, 'a terminal hold could not be cancelled yet; the sweep tries again')
+      return false
     }
+    this.cancelTries.delete(id)
+    await this.o.db.update(terminalPayments).set({ status: 'cancelled' }).where(and(eq(terminalPayments.id, id), eq(terminalPayments.status, 'refused')))
+    return true
+  }
+
+  /** When each owed cancel is next tried, and how often it has failed (in memory: a restart tries all at once). */
+  private readonly cancelTries = new Map<string, { tries: number; at: number }>()
+  private sweepTimer: NodeJS.Timeout | null = null
+  private sweeping: Promise<number> | null = null
+
+  /**
+   * Retries every cancel still owed (a `refused` payment with no session: a session's own settlement
+   * releases the holds of sessions that failed), those due by their backoff or, with `all`, every one.
+   * Returns how many holds it released.
+   */
+  sweepCancels(o: { all?: boolean } = {}): Promise<number> {
+    this.sweeping ??= (async () => {
+      let released = 0
+      try {
+        const owed = await this.o.db
+          .select()
+          .from(terminalPayments)
+          .where(and(eq(terminalPayments.status, 'refused'), isNull(terminalPayments.sessionId)))
+        for (const p of owed) {
+          if (!o.all && (this.cancelTries.get(p.id)?.at ?? 0) > Date.now()) continue
+          const t = await this.terminal(p.terminalId)
+          if (!t || !this.ports.has(t.provider)) continue
+          if (await this.cancelHold(t, p.id)) released++
+        }
+      } finally {
+        this.sweeping = null
+      }
+      return released
+    })()
+    return this.sweeping
+  }
+
+  /** Sweeps owed cancels every `seconds` (0: never; tests call sweepCancels). */
+  startSweeping(seconds: number): void {
+    if (seconds <= 0 || this.sweepTimer) return
+    this.sweepTimer = setInterval(() => void this.sweepCancels().catch((error) => this.o.logger.warn({ err: error }, 'terminal cancel sweep failed')), seconds * 1000)
+    this.sweepTimer.unref?.()
   }
 
   /** Shows the total and the receipt QR code on the terminal once the session has completed. */
@@ -322,6 +369,9 @@ export class TerminalDesk {
     }
   }
 }
+
+/** The one idempotency key of the cancel of a hold that started nothing, whichever try carries it. */
+const cancelKey = (paymentId: string) => `${paymentId}:refused`
 
 function holdOf(a: TerminalAuthorisation): Hold {
   const status: Hold['status'] =

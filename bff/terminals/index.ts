@@ -54,6 +54,9 @@ export async function startTerminals(o: {
     await ccv.start()
   }
   await desk.resume()
+  // Cancels owed for holds that started nothing (a failed cancel, a restart): tried now and then swept.
+  await desk.sweepCancels({ all: true }).catch((error) => o.logger.warn({ err: error }, 'terminal cancel sweep failed'))
+  desk.startSweeping(o.pollSeconds)
   return {
     desk,
     payter,

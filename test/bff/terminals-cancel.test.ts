@@ -1,0 +1,91 @@
+/**
+ * A hold that started nothing is never left to chance: its cancel is owed in the terminal tables (a
+ * `refused` payment without a session) until the provider has released it, retried by the desk's
+ * sweep (and at start, after a restart), one cancel executed however many tries it takes.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { startTestSystem, until, type TestSystem } from '../support/system'
+import { startFakePayter, payterTestCards, type FakePayter } from '../../bff/sim/payter-cloud'
+import { paymentTerminals, terminalPayments } from '../../bff/store/schema'
+import type { Store } from '../../bff/store/db'
+
+const [visa] = payterTestCards
+let sys: TestSystem
+let store: Store
+let payter: FakePayter
+
+afterEach(async () => {
+  await sys?.close()
+  await store?.close()
+  await payter?.close()
+})
+
+/** A Payter terminal on DEMO-1, whose charger is offline: every tap's hold must be cancelled. */
+async function start() {
+  payter = await startFakePayter()
+  const { openDemoStore } = await import('../support/store')
+  store = await openDemoStore()
+  await store.db.insert(paymentTerminals).values({ id: 'P68-0001', provider: 'payter', chargerId: 'DEMO-1', connectorIds: [1] })
+  sys = await startTestSystem({ store, terminals: { payter: { apiUrl: payter.url, apiKey: payter.apiKey } } })
+}
+
+const onlyPayment = async () => {
+  const rows = await store.db.select().from(terminalPayments)
+  expect(rows).toHaveLength(1)
+  return rows[0]
+}
+
+async function tapRefused() {
+  expect(await payter.tap('P68-0001', visa)).toBe(true)
+  await until('the refusal on the screen', () => /not charged/.test(payter.screen('P68-0001').lines.join(' ')))
+  return onlyPayment()
+}
+
+describe('the cancel of a hold that started nothing', () => {
+  it('is retried after 5xx answers until it goes through, and executed exactly once', async () => {
+    await start()
+    payter.faults.cancelFailsBefore = 3
+    const refused = await tapRefused()
+    expect(refused).toMatchObject({ status: 'refused', refusal: 'charger_offline', sessionId: null })
+    expect(payter.sessions.get(refused.id)!.state).toBe('AUTHORIZED')
+
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(0)
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(0)
+    expect((await onlyPayment()).status).toBe('refused')
+    expect(payter.cancels).toEqual([])
+    // Three 503s so far (the cancel at once, two sweeps); not due yet by its backoff, a plain sweep leaves it for later.
+    expect(payter.faults.cancelFailsBefore).toBe(0)
+    expect(await sys.terminals.desk.sweepCancels()).toBe(0)
+    expect(payter.cancels).toEqual([])
+
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
+    expect(payter.cancels).toEqual([refused.id])
+    expect(payter.sessions.get(refused.id)!.state).toBe('CANCELLED')
+    expect((await onlyPayment()).status).toBe('cancelled')
+
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(0)
+    expect(payter.cancels).toEqual([refused.id])
+    expect(payter.commits).toEqual([])
+  })
+
+  it('whose answer was lost is read back, not repeated', async () => {
+    await start()
+    payter.faults.cancelFailsAfter = 1
+    const refused = await tapRefused()
+    expect(refused.status).toBe('refused')
+    expect(payter.cancels).toEqual([refused.id])
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
+    expect((await onlyPayment()).status).toBe('cancelled')
+    expect(payter.cancels).toEqual([refused.id])
+  })
+
+  it('survives a restart: the owed cancel is carried out at start', async () => {
+    await start()
+    payter.faults.cancelFailsBefore = 1
+    const refused = await tapRefused()
+    expect(refused.status).toBe('refused')
+    sys = await sys.restart()
+    expect((await onlyPayment()).status).toBe('cancelled')
+    expect(payter.cancels).toEqual([refused.id])
+  })
+})
