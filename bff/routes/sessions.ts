@@ -135,11 +135,27 @@ export function sessionRoutes(d: AppContext) {
       const lastSeen = Number(c.req.header('last-event-id') ?? NaN)
       return streamSSE(c, async (stream) => {
         let closed = false
+        // One write at a time per viewer and at most one snapshot waiting: a slow viewer gets the
+        // newest snapshot when it can take one, the ones in between are dropped, nothing piles up.
+        let writing = false
+        let waiting: SessionView | null = null
+        let sentVersion = -Infinity
         const send = async (view: SessionView) => {
+          if (writing) {
+            if (!waiting || view.version >= waiting.version) waiting = view
+            return
+          }
+          writing = true
           try {
-            await stream.writeSSE({ event: 'session', id: String(view.version), data: JSON.stringify(await receiptLink(view, access)) })
+            for (let next: SessionView | null = view; next && !closed; next = waiting, waiting = null) {
+              if (next.version <= sentVersion) continue
+              sentVersion = next.version
+              await stream.writeSSE({ event: 'session', id: String(next.version), data: JSON.stringify(await receiptLink(next, access)) })
+            }
           } catch {
             // the viewer went away
+          } finally {
+            writing = false
           }
         }
         const unsubscribe = d.sessionFeed.subscribe(session.id, (view) => void send(view))

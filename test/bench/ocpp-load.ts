@@ -39,6 +39,10 @@ export interface ClientJob {
   steps: { meterValuesPerSecond: number; seconds: number }[]
   /** Without transactions (a connected, idle charger), for the connection-count bench. */
   idle?: boolean
+  /** Pause between connecting and the first step (the server's follow-ups of the connects). */
+  settleMs?: number
+  /** Stop after the second step (the first is a warm-up) whose p99 reaches this many ms: one to find the knee, one past it. */
+  stopPastKnee?: number
 }
 
 export interface StepReport {
@@ -181,7 +185,16 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
   )
   const connectSeconds = (performance.now() - connectStart) / 1000
   const steps: StepReport[] = []
-  for (const step of job.steps) steps.push(await runStep(sockets, call, step))
+  let pastKnee = 0
+  if (job.steps.length > 0) await new Promise((r) => setTimeout(r, job.settleMs ?? 0))
+  for (const step of job.steps) {
+    const report = await runStep(sockets, call, step)
+    steps.push(report)
+    console.error(`[ocpp-load] ${step.meterValuesPerSecond}/s offered: ${report.answered} answered, ${report.unanswered} unanswered, ${report.failed} failed, p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms`)
+    if (job.stopPastKnee && steps.length > 1 && (report.p99Ms >= job.stopPastKnee || report.unanswered > 0)) pastKnee++
+    if (pastKnee >= 2) break
+    await new Promise((r) => setTimeout(r, 1000)) // let the server drain before the next rate
+  }
   if (job.steps.length === 0) {
     process.send!({ connected: sockets.length, connectSeconds, steps })
     await new Promise(() => {}) // connected until the parent kills this process
