@@ -13,7 +13,7 @@ import { audit } from '../support/audit'
 import { loadCaseFile } from '../support/case-file'
 import { receiptPageLink } from '../receipts/document'
 import { SupportDesk } from '../support/desk'
-import { searchCriteria, searchSessions, sessionIdByReceipt } from '../support/lookup'
+import { searchCriteria, searchSessions, searchTerminalTaps, sessionIdByReceipt } from '../support/lookup'
 import { reconciliationReport } from '../support/reconcile'
 import { json, param, query } from './validation'
 
@@ -71,8 +71,15 @@ export function supportRoutes(d: AppContext) {
     .get('/search', query(searchCriteria), async (c) => {
       const criteria = c.req.valid('query')
       const matches = await searchSessions(d.db, criteria)
-      await audit(d.db, { actorId: actor(c), action: 'search', data: { criteria, sessions: matches.map((m) => m.id) }, at: clock() })
-      return c.json({ matches })
+      // A card tapped on a terminal that started nothing has no session; by card and date support sees its hold too.
+      const taps = await searchTerminalTaps(d.db, criteria)
+      await audit(d.db, {
+        actorId: actor(c),
+        action: 'search',
+        data: { criteria, sessions: matches.map((m) => m.id), ...(taps.length ? { terminalPayments: taps.map((t) => t.id) } : {}) },
+        at: clock(),
+      })
+      return c.json({ matches, taps })
     })
     .get('/sessions/:id', param(sessionParam), async (c) => {
       await d.sessions.get(c.req.valid('param').id)

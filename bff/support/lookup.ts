@@ -2,10 +2,10 @@
  * Finding a session the way a driver on the phone describes it: a receipt number read out with
  * spaces or dashes, a charger and a time, the card's last four digits and a date, an email.
  */
-import { and, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, desc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db } from '../store/db'
-import { receipts, sessions, sites, users } from '../store/schema'
+import { chargers, paymentTerminals, receipts, sessions, sites, terminalPayments, users } from '../store/schema'
 import { normalizeReceiptNumber } from '../domain/receipt'
 
 export const searchCriteria = z
@@ -44,6 +44,28 @@ export interface SessionMatch {
   receiptNumber: string | null
   /** Why it matched: receipt, charger, card, email, id. */
   matchedBy: string
+  /** Started by tapping a card on a payment terminal on the charger: its provider. */
+  terminal: 'payter' | 'ccv' | null
+}
+
+/**
+ * A card tapped on a payment terminal that started no session (charger offline, connector busy,
+ * card not allowed): the hold that was taken and whether it has been released. A driver at a
+ * terminal describes themselves by card last four and date, and may ask about just such a tap.
+ */
+export interface TerminalTapMatch {
+  id: string
+  terminalId: string
+  provider: 'payter' | 'ccv'
+  chargerId: string
+  connectorId: number
+  createdAt: string
+  amount: number
+  currency: string
+  /** refused: the hold is still being released (retried); cancelled: released. */
+  status: string
+  refusal: string | null
+  card: { brand: string; last4: string } | null
 }
 
 const maxMatches = 50
@@ -114,5 +136,40 @@ export async function searchSessions(db: Db, c: SearchCriteria): Promise<Session
     card: s.cardBrand && s.cardLast4 ? { brand: s.cardBrand, last4: s.cardLast4 } : null,
     receiptNumber: s.receiptNumber,
     matchedBy,
+    terminal: s.paymentProvider === 'payter' || s.paymentProvider === 'ccv' ? s.paymentProvider : null,
+  }))
+}
+
+/** Taps on payment terminals that started no session, by card last four and the day (the site's own), optionally at one charger. */
+export async function searchTerminalTaps(db: Db, c: SearchCriteria): Promise<TerminalTapMatch[]> {
+  if (!c.last4 || !c.date) return []
+  const rows = await db
+    .select({ p: terminalPayments, chargerId: paymentTerminals.chargerId })
+    .from(terminalPayments)
+    .innerJoin(paymentTerminals, eq(paymentTerminals.id, terminalPayments.terminalId))
+    .innerJoin(chargers, eq(chargers.id, paymentTerminals.chargerId))
+    .innerJoin(sites, eq(sites.id, chargers.siteId))
+    .where(
+      and(
+        isNull(terminalPayments.sessionId),
+        eq(terminalPayments.cardLast4, c.last4),
+        sql`(${terminalPayments.createdAt} at time zone ${sites.timezone})::date = ${c.date}::date`,
+        ...(c.chargerId ? [sql`upper(${paymentTerminals.chargerId}) = upper(${c.chargerId})`] : []),
+      ),
+    )
+    .orderBy(desc(terminalPayments.createdAt))
+    .limit(maxMatches)
+  return rows.map(({ p, chargerId }) => ({
+    id: p.id,
+    terminalId: p.terminalId,
+    provider: p.provider,
+    chargerId,
+    connectorId: p.connectorId,
+    createdAt: p.createdAt.toISOString(),
+    amount: p.amount,
+    currency: p.currency,
+    status: p.status,
+    refusal: p.refusal,
+    card: p.cardBrand && p.cardLast4 ? { brand: p.cardBrand, last4: p.cardLast4 } : null,
   }))
 }
