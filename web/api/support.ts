@@ -27,6 +27,8 @@ export function searchSessions(input: SearchInput) {
 }
 
 export type SessionMatch = Awaited<ReturnType<typeof searchSessions>>['matches'][number]
+/** A card tapped on a payment terminal that started no session (by card last four and date). */
+export type TerminalTapMatch = Awaited<ReturnType<typeof searchSessions>>['taps'][number]
 
 export const fetchCaseFile = (id: string) => call(s.sessions[':id'].$get(session(id)))
 

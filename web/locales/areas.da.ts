@@ -253,6 +253,12 @@ export const daAreas: typeof enAreas = {
       search: 'Søg',
       none: 'Ingen opladning passer.',
       results: '{count} opladninger',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'kortterminal',
+      tapsTitle: 'Kort holdt mod terminalen, der ikke startede nogen opladning',
+      tapsHint: 'Kortet blev godkendt i terminalen, men opladningen startede ikke. Reservationen frigives, uden at nogen skal gøre noget.',
+      tapReleased: 'Reservation på {amount} frigivet',
+      tapReleasing: 'Reservation på {amount} ikke frigivet endnu: prøves igen automatisk',
     },
     facts: {
       state: 'Tilstand',

@@ -253,6 +253,12 @@ export const deAreas: typeof enAreas = {
       search: 'Suchen',
       none: 'Kein Ladevorgang passt.',
       results: '{count} Ladevorgänge',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'Kartenterminal',
+      tapsTitle: 'Am Terminal vorgehaltene Karten ohne Ladevorgang',
+      tapsHint: 'Die Karte wurde am Terminal autorisiert, aber das Laden begann nicht. Die Reservierung wird freigegeben, ohne dass jemand etwas tun muss.',
+      tapReleased: 'Reservierung über {amount} freigegeben',
+      tapReleasing: 'Reservierung über {amount} noch nicht freigegeben: wird automatisch erneut versucht',
     },
     facts: {
       state: 'Status',

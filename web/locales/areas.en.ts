@@ -251,6 +251,12 @@ export const enAreas = {
       search: 'Search',
       none: 'No session matches.',
       results: '{count} sessions',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'card terminal',
+      tapsTitle: 'Card taps that started no session',
+      tapsHint: 'The card was authorised at the terminal, but charging did not start. The hold is released without anyone doing anything.',
+      tapReleased: 'Hold of {amount} released',
+      tapReleasing: 'Hold of {amount} not released yet: retried automatically',
     },
     facts: {
       state: 'State',

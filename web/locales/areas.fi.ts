@@ -253,6 +253,12 @@ export const fiAreas: typeof enAreas = {
       search: 'Hae',
       none: 'Yksikään lataus ei täsmää.',
       results: '{count} latausta',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'maksupääte',
+      tapsTitle: 'Korttien näytöt, jotka eivät aloittaneet latausta',
+      tapsHint: 'Kortti hyväksyttiin maksupäätteellä, mutta lataus ei alkanut. Varaus vapautuu ilman, että kenenkään tarvitsee tehdä mitään.',
+      tapReleased: '{amount} varaus vapautettu',
+      tapReleasing: '{amount} varausta ei ole vielä vapautettu: yritetään automaattisesti uudelleen',
     },
     facts: {
       state: 'Tila',

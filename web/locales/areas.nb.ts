@@ -253,6 +253,12 @@ export const nbAreas: typeof enAreas = {
       search: 'Søk',
       none: 'Ingen lading passer.',
       results: '{count} ladinger',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'kortterminal',
+      tapsTitle: 'Kort holdt mot terminalen som ikke startet noen lading',
+      tapsHint: 'Kortet ble godkjent i terminalen, men ladingen startet ikke. Reservasjonen frigis uten at noen trenger å gjøre noe.',
+      tapReleased: 'Reservasjon på {amount} frigitt',
+      tapReleasing: 'Reservasjon på {amount} ikke frigitt ennå: prøves igjen automatisk',
     },
     facts: {
       state: 'Tilstand',

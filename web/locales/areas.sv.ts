@@ -253,6 +253,12 @@ export const svAreas: typeof enAreas = {
       search: 'Sök',
       none: 'Ingen session matchar.',
       results: '{count} sessioner',
+      // Payment terminals on chargers (issue 15)
+      terminal: 'kortterminal',
+      tapsTitle: 'Kortblippar som inte startade någon laddning',
+      tapsHint: 'Kortet godkändes i terminalen, men laddningen startade inte. Reservationen släpps utan att någon behöver göra något.',
+      tapReleased: 'Reservation på {amount} släppt',
+      tapReleasing: 'Reservation på {amount} inte släppt än: försöks igen automatiskt',
     },
     facts: {
       state: 'Status',

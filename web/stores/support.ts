@@ -2,13 +2,15 @@ import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { ApiError } from '../api/http'
 import * as support from '../api/support'
-import type { CaseFile, SessionMatch } from '../api/support'
+import type { CaseFile, SessionMatch, TerminalTapMatch } from '../api/support'
 
 const asApiError = (e: unknown) => (e instanceof ApiError ? e : new ApiError('unknown', String(e), 0))
 
 /** The support console: the last lookup's matches and the case file open now. */
 export const useSupportStore = defineStore('support', () => {
   const matches = ref<SessionMatch[] | null>(null)
+  /** Card taps on terminals that started no session, found with a search by card last four and date. */
+  const taps = ref<TerminalTapMatch[]>([])
   const caseFile = ref<CaseFile | null>(null)
   const error = ref<ApiError | null>(null)
   const busy = ref(false)
@@ -29,6 +31,7 @@ export const useSupportStore = defineStore('support', () => {
   /** A receipt number opens its session straight away; anything else is a search. Returns the session id to open, if one. */
   async function lookup(typed: string): Promise<string | null> {
     matches.value = null
+    taps.value = []
     const found = await run(async () => {
       try {
         return await support.lookupReceipt(typed)
@@ -44,12 +47,14 @@ export const useSupportStore = defineStore('support', () => {
     if (error.value) return null
     const result = await run(() => support.searchSessions({ q: typed }))
     matches.value = result?.matches ?? null
+    taps.value = result?.taps ?? []
     return null
   }
 
   async function search(input: support.SearchInput): Promise<void> {
     const result = await run(() => support.searchSessions(input))
     matches.value = result?.matches ?? null
+    taps.value = result?.taps ?? []
   }
 
   async function open(id: string): Promise<void> {
@@ -67,5 +72,5 @@ export const useSupportStore = defineStore('support', () => {
     return true
   }
 
-  return { matches, caseFile, error, busy, lookup, search, open, act }
+  return { matches, taps, caseFile, error, busy, lookup, search, open, act }
 })
