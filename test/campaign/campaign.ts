@@ -127,7 +127,8 @@ async function runPool(
       const result = await runSession(world, cp, plan)
       results.push(result)
       const flag = result.errors.length ? ` MONEY ERRORS: ${result.errors.map((e) => e.error).join(', ')}` : result.refused ? ` refused ${result.refused}` : ''
-      log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${String(results.length).padStart(4)}/${total} #${plan.index} ${plan.kind}${plan.variant ? `(${plan.variant})` : ''} on ${cp.id}: ${result.state ?? '-'}${flag}`)
+      const state = `${result.state ?? '-'}${result.failureReason ? ` (${result.failureReason})` : ''}`
+      log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${String(results.length).padStart(4)}/${total} #${plan.index} ${plan.kind}${plan.variant ? `(${plan.variant})` : ''} on ${cp.id}: ${state}${flag}`)
       // A charger whose session did not end (or that was refused as busy) is set aside.
       if (!result.final || result.refused) {
         const fresh = await connect()
@@ -142,7 +143,7 @@ async function runPool(
 
 function notRun(plan: Plan, why: string): SessionResult {
   return {
-    plan, chargerId: '', sessionId: null, paymentId: null, refused: why, state: null, final: false, deliveredWh: 0,
+    plan, chargerId: '', sessionId: null, paymentId: null, refused: why, state: null, failureReason: null, final: false, deliveredWh: 0,
     expectedCharge: 0, captured: 0, shown: null, receiptTotal: null, executed: null, errors: [], trace: [], sawOutage: false,
   }
 }

@@ -33,6 +33,8 @@ export interface SessionResult {
    */
   refused: string | null
   state: string | null
+  /** Why the BFF says it failed or was cancelled (e.g. charger_offline, start_timeout). */
+  failureReason: string | null
   final: boolean
   deliveredWh: number
   expectedCharge: number
@@ -101,6 +103,7 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     paymentId: null,
     refused: null,
     state: null,
+    failureReason: null,
     final: false,
     deliveredWh: 0,
     expectedCharge: 0,
@@ -262,8 +265,9 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     }
     result.sawOutage = bff.outages.some((o) => o.to >= began && o.from <= Date.now())
     result.state = snapshot?.state ?? null
+    result.failureReason = snapshot?.failureReason ?? null
     result.final = !!snapshot && finalStates.includes(snapshot.state)
-    note(`session ${result.state}${result.final ? '' : ' — NOT FINAL at the bound'}: hold ${JSON.stringify(snapshot?.hold)} cost ${snapshot?.cost?.total} charge ${JSON.stringify(snapshot?.charge ?? null)}`)
+    note(`session ${result.state}${result.failureReason ? ` (${result.failureReason})` : ''}${result.final ? '' : ' — NOT FINAL at the bound'}: hold ${JSON.stringify(snapshot?.hold)} cost ${snapshot?.cost?.total} charge ${JSON.stringify(snapshot?.charge ?? null)}`)
     let receipt: any = null
     if (snapshot?.receipt?.url) {
       const url = new URL(snapshot.receipt.url)
