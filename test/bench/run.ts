@@ -1,21 +1,76 @@
-/** `npm run bench`: prints the performance numbers of issues 2, 3 and 6 (targets in parentheses). */
-import { benchOcppLoad } from './ocpp-load'
+/**
+ * `npm run bench [-- --quick]`: prints the performance numbers of issues 2, 3, 6 and 13 (targets in
+ * parentheses). `--quick` runs shorter steps, fewer chargers and skips Lighthouse. PostgreSQL runs
+ * when BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) answers.
+ */
+import pg from 'pg'
+import { benchBare, benchBff, benchConnections, type RateSearch } from './meter-path'
 import { benchSessions } from './sessions'
 import { benchLighthouse } from './lighthouse'
 
 const ms = (n: number) => `${n.toFixed(1)} ms`
+const quick = process.argv.includes('--quick')
+
+async function postgresUrl(): Promise<string | null> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+    await client.end()
+    return url
+  } catch {
+    return null
+  }
+}
+
+/** Runs `work` with the test stores on PostgreSQL (see test/support/store.ts), or on PGlite with null. */
+async function onDatabase<T>(url: string | null, work: () => Promise<T>): Promise<T> {
+  const before = process.env.DATABASE_URL
+  if (url) process.env.DATABASE_URL = url
+  else delete process.env.DATABASE_URL
+  try {
+    return await work()
+  } finally {
+    if (before === undefined) delete process.env.DATABASE_URL
+    else process.env.DATABASE_URL = before
+  }
+}
+
+function printSearch(r: RateSearch) {
+  console.log(`  ${r.server} (${r.chargers} chargers)`)
+  for (const s of r.steps) {
+    console.log(
+      `    ${String(s.offered).padStart(6)}/s offered  ${String(s.answered).padStart(6)} answered  ${String(s.unanswered + s.failed).padStart(5)} unanswered  p50 ${ms(s.p50Ms).padStart(10)}  p99 ${ms(s.p99Ms).padStart(10)}`,
+    )
+  }
+  console.log(`    sustained with p99 < 50 ms: ${r.sustained}/s`)
+}
 
 async function main() {
-  console.log('OCPP load: simulated chargers sending MeterValues to one BFF process…')
-  const ocpp = await benchOcppLoad({ chargers: 2000, meterValuesPerSecond: 400, seconds: 20 })
-  console.log(`  chargers connected       ${ocpp.connected}   (2,000)`)
-  console.log(`  MeterValues handled/s    ${ocpp.messagesPerSecond.toFixed(0)}   (400 sustained)`)
-  console.log(`  handling latency p50     ${ms(ocpp.p50Ms)}`)
-  console.log(`  handling latency p99     ${ms(ocpp.p99Ms)}   (< 50 ms)`)
-  console.log(`  RSS                      ${ocpp.rssMb.toFixed(0)} MB   (< 400 MB)`)
+  const chargers = 500
+  console.log(`MeterValues path (issue 13): the same load generator against the bare ocpp-rpc server and the whole BFF${quick ? ' (quick)' : ''}…`)
+  const bare = await benchBare(chargers, quick)
+  printSearch(bare)
+  const pglite = await onDatabase(null, () => benchBff(chargers, quick))
+  printSearch(pglite)
+  const url = await postgresUrl()
+  const postgres = url ? await onDatabase(url, () => benchBff(chargers, quick)) : null
+  if (postgres) printSearch(postgres)
+  else console.log('  PostgreSQL not reachable: skipped')
+  for (const r of [pglite, postgres]) {
+    if (r) console.log(`  ${r.server} / bare: ${(r.sustained / Math.max(1, bare.sustained)).toFixed(2)}   (>= 0.5)`)
+  }
 
-  console.log('Sessions: start latency, snapshots, live fan-out…')
-  const s = await benchSessions({ sessions: 200, viewers: 1000 })
+  const count = quick ? 2000 : 10_000
+  console.log(`Connected chargers: ${count} idle chargers on the whole BFF (PGlite), one process…`)
+  const conn = await onDatabase(null, () => benchConnections(count))
+  console.log(`  connected                ${conn.connected}   (${count})   in ${conn.connectSeconds.toFixed(1)} s`)
+  console.log(`  RSS                      ${conn.rssMb} MB   (< 1024 MB)   of which before any connection ${conn.baselineRssMb} MB`)
+
+  console.log('Sessions: 200 drivers pressing Start within one second, snapshots, live fan-out…')
+  const s = await onDatabase(null, () => benchSessions({ sessions: 200, viewers: 1000 }))
+  console.log(`  Start pressed -> answer p50 ${ms(s.pressP50Ms)}`)
+  console.log(`  Start pressed -> answer p99 ${ms(s.pressP99Ms)}`)
   console.log(`  start -> charging p50    ${ms(s.startP50Ms)}   over ${s.sessions} sessions`)
   console.log(`  start -> charging p99    ${ms(s.startP99Ms)}   (< 300 ms)`)
   console.log(`  GET /api/sessions/:id p50 ${ms(s.snapshotP50Ms)}`)
@@ -23,6 +78,7 @@ async function main() {
   console.log(`  SSE fan-out p50          ${ms(s.fanoutP50Ms)}   to ${s.viewers} viewers`)
   console.log(`  SSE fan-out p99          ${ms(s.fanoutP99Ms)}   (< 250 ms)`)
 
+  if (quick) return process.exit(0)
   console.log('Lighthouse, mobile settings, on the built PWA (npm run build first)…')
   for (const page of await benchLighthouse()) {
     console.log(`  ${page.page}`)
