@@ -32,7 +32,8 @@ const zaptecSetup = z.object({
 const newTerminal = z.object({
   id: z.string().min(1).max(64),
   chargerId: z.string().min(1).max(48),
-  provider: z.enum(['payter', 'ccv']),
+  /** Checked by addTerminal, whose words (--provider is payter or ccv) the command line shows. */
+  provider: z.string().min(1).max(16),
   connectorIds: z.array(z.number().int().min(1).max(64)).min(1).max(8).optional(),
 })
 
