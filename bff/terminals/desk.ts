@@ -4,7 +4,7 @@
  * hold that cannot be used, the receipt QR code after the session completes, and the hold kept for
  * settlement (HoldKeeper) with commit and cancel carried out once per idempotency key.
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
 import { chargers, sessions, tariffs } from '../store/schema'
@@ -205,6 +205,7 @@ export class TerminalDesk {
         .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
         .onConflictDoNothing()
     }
+    this.starting.add(a.id)
     try {
       const started = await this.o.sessions.startFromTerminal({
         chargerId: t.chargerId,
@@ -233,6 +234,8 @@ export class TerminalDesk {
       await this.o.db.update(terminalPayments).set({ status: 'refused', refusal: error.code }).where(eq(terminalPayments.id, a.id))
       await this.cancelHold(t, a.id)
       await this.ready(t, { lines: [error.message, 'Your card was not charged'] })
+    } finally {
+      this.starting.delete(a.id)
     }
   }
 
@@ -260,6 +263,8 @@ export class TerminalDesk {
 
   /** When each owed cancel is next tried, and how often it has failed (in memory: a restart tries all at once). */
   private readonly cancelTries = new Map<string, { tries: number; at: number }>()
+  /** Authorisations this process is starting a session for right now: not abandoned, however long the start takes. */
+  private readonly starting = new Set<string>()
   private sweepTimer: NodeJS.Timeout | null = null
   private sweeping: Promise<number> | null = null
 
@@ -272,6 +277,7 @@ export class TerminalDesk {
     this.sweeping ??= (async () => {
       let released = 0
       try {
+        await this.settleAbandoned()
         const owed = await this.o.db
           .select()
           .from(terminalPayments)
@@ -288,6 +294,33 @@ export class TerminalDesk {
       return released
     })()
     return this.sweeping
+  }
+
+  /**
+   * An authorisation recorded but left between hold and start (the process stopped in between): if
+   * its session was created, the payment is linked to it (settlement then keeps the hold); if not,
+   * it started nothing, and its cancel is owed like any other.
+   */
+  private async settleAbandoned(): Promise<void> {
+    const before = new Date(Date.now() - abandonedAfterMs)
+    const stale = await this.o.db
+      .select()
+      .from(terminalPayments)
+      .where(and(eq(terminalPayments.status, 'authorized'), isNull(terminalPayments.sessionId), lt(terminalPayments.createdAt, before)))
+    for (const p of stale) {
+      if (this.starting.has(p.id)) continue
+      const [session] = await this.o.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.paymentId, p.id))
+      if (session) {
+        await this.o.db.update(terminalPayments).set({ status: 'started', sessionId: session.id }).where(and(eq(terminalPayments.id, p.id), eq(terminalPayments.status, 'authorized')))
+        this.watch(session.id)
+        continue
+      }
+      this.o.logger.warn({ payment: p.id, terminal: p.terminalId }, 'a terminal hold was left between authorisation and start; cancelling it')
+      await this.o.db
+        .update(terminalPayments)
+        .set({ status: 'refused', refusal: 'abandoned' })
+        .where(and(eq(terminalPayments.id, p.id), eq(terminalPayments.status, 'authorized'), isNull(terminalPayments.sessionId)))
+    }
   }
 
   /** Sweeps owed cancels every `seconds` (0: never; tests call sweepCancels). */
@@ -369,6 +402,9 @@ export class TerminalDesk {
     }
   }
 }
+
+/** How long an authorisation may sit between hold and start before the sweep takes it as abandoned. */
+const abandonedAfterMs = 10 * 60_000
 
 /** The one idempotency key of the cancel of a hold that started nothing, whichever try carries it. */
 const cancelKey = (paymentId: string) => `${paymentId}:refused`

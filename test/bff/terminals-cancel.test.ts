@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startTestSystem, until, type TestSystem } from '../support/system'
 import { startFakePayter, payterTestCards, type FakePayter } from '../../bff/sim/payter-cloud'
-import { paymentTerminals, terminalPayments } from '../../bff/store/schema'
+import { paymentTerminals, sessions, terminalPayments } from '../../bff/store/schema'
 import type { Store } from '../../bff/store/db'
 
 const [visa] = payterTestCards
@@ -77,6 +77,29 @@ describe('the cancel of a hold that started nothing', () => {
     expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
     expect((await onlyPayment()).status).toBe('cancelled')
     expect(payter.cancels).toEqual([refused.id])
+  })
+
+  it('an authorisation left between hold and start (a crash) is cancelled when abandoned, or linked to its session', async () => {
+    await start()
+    const old = new Date(Date.now() - 11 * 60_000)
+    const hold = (id: string) => {
+      payter.sessions.set(id, { sessionId: id, serial: 'P68-0001', state: 'AUTHORIZED', authorizedAmount: 30000, committedAmount: 0, currency: 'SEK', card: visa })
+      return { id, terminalId: 'P68-0001', provider: 'payter' as const, connectorId: 1, amount: 30000, currency: 'SEK', status: 'authorized' as const, cardBrand: 'visa', cardLast4: visa.last4 }
+    }
+    await store.db.insert(terminalPayments).values([{ ...hold('abandoned-1'), createdAt: old }, { ...hold('fresh-1'), createdAt: new Date() }, { ...hold('linked-1'), createdAt: old }])
+    // linked-1's session was created before the stop: settlement keeps that hold.
+    await store.db.insert(sessions).values({
+      id: 'ses-linked', state: 'charging', chargerId: 'DEMO-1', connectorId: 1, siteId: 'demo', method: 'card', idTag: 'LINKED01',
+      tariff: { currency: 'SEK', vatRateBp: 2500, components: [] }, currency: 'SEK', holdAmount: 30000, stopTokenHash: 'x', receiptTokenHash: 'y',
+      paymentId: 'linked-1', paymentProvider: 'payter', holdStatus: 'held',
+    })
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
+    const rows = await store.db.select().from(terminalPayments)
+    expect(rows.find((r) => r.id === 'abandoned-1')).toMatchObject({ status: 'cancelled', refusal: 'abandoned' })
+    // A recent one may still be starting: left alone.
+    expect(rows.find((r) => r.id === 'fresh-1')).toMatchObject({ status: 'authorized' })
+    expect(rows.find((r) => r.id === 'linked-1')).toMatchObject({ status: 'started', sessionId: 'ses-linked' })
+    expect(payter.cancels).toEqual(['abandoned-1'])
   })
 
   it('survives a restart: the owed cancel is carried out at start', async () => {
