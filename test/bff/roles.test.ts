@@ -22,7 +22,8 @@ type Role = (typeof roles)[number]
  * - support: support staff, or an admin;
  * - adminToken: only the command line's bearer token, whatever the cookie.
  */
-type Rule = 'public' | 'user' | 'sessionOwner' | 'receiptOwner' | 'siteOwner' | 'support' | 'adminToken'
+/** zaptecCredentials: Zaptec's cloud with an installation's web-hook credentials; no signed-in role opens it. */
+type Rule = 'public' | 'user' | 'sessionOwner' | 'receiptOwner' | 'siteOwner' | 'support' | 'adminToken' | 'zaptecCredentials'
 
 interface Case {
   method: string
@@ -101,6 +102,10 @@ const cases: Case[] = [
   { method: 'POST', route: '/api/invites/:code/redeem', rule: 'user', path: () => `/api/invites/${ids.inviteCode}/redeem` },
   { method: 'GET', route: '/api/dev/outbox', rule: 'public' },
   { method: 'POST', route: '/webhooks/stripe', rule: 'public', body: () => ({}) },
+  // the token URL checks the credentials in its form body (RFC 6749: a wrong one is 400 invalid_grant)
+  { method: 'POST', route: '/webhooks/zaptec/oauth/token', rule: 'public', body: () => ({}) },
+  { method: 'POST', route: '/webhooks/zaptec/session-start', rule: 'zaptecCredentials', body: () => ({}) },
+  { method: 'POST', route: '/webhooks/zaptec/session-end', rule: 'zaptecCredentials', body: () => ({}) },
 ]
 
 function allowed(rule: Rule, role: Role): boolean {
@@ -117,6 +122,7 @@ function allowed(rule: Rule, role: Role): boolean {
     case 'support':
       return role === 'support' || role === 'admin'
     case 'adminToken':
+    case 'zaptecCredentials':
       return false
   }
 }
@@ -124,7 +130,7 @@ function allowed(rule: Rule, role: Role): boolean {
 /** What a caller who may not use the route gets. */
 function refusal(rule: Rule, role: Role): number {
   if (rule === 'sessionOwner' || rule === 'receiptOwner') return 404
-  if (rule === 'adminToken') return 401
+  if (rule === 'adminToken' || rule === 'zaptecCredentials') return 401
   return role === 'guest' ? 401 : 403
 }
 
