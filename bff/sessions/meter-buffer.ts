@@ -1,15 +1,15 @@
 /**
  * The meter path of live sessions, built for throughput: each charging session is read once and
  * kept in memory until it changes (SessionCore.change forgets it), its energy, power and cost are
- * worked out there, and readings are stored by group commit — one multi-row INSERT of meter samples
- * and one UPDATE … FROM (VALUES …) of the sessions' totals for everything that arrived meanwhile.
+ * worked out there, and readings are stored by group commit — one statement inserts the meter samples
+ * and updates the sessions' totals for everything that arrived meanwhile.
  * A reading's promise settles once it is stored, so the charger is answered only for what is
  * durable; viewers are told once per session per write. Nothing here decides money on its own: the
  * charger's StopTransaction fixes the energy, and the write never touches a session past `stopping`.
  */
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
-import { meterSamples, sessions } from '../store/schema'
+import { sessions } from '../store/schema'
 import { GroupCommit } from '../store/group-commit'
 import type { MeterReading } from '../charging/gateway'
 
@@ -75,16 +75,19 @@ export class MeterBuffer {
   private async write(batch: Stored[]): Promise<void> {
     const latest = new Map<string, LiveTotals>()
     for (const r of batch) latest.set(r.sessionId, r.totals)
+    // One statement, two parameters whatever the batch size: JSON rows, no per-row query building.
+    const samples = batch.map((r) => ({ session_id: r.sessionId, at: r.at.toISOString(), energy_wh: r.energyWh, power_w: r.powerW, soc_percent: r.socPercent }))
+    const totals = [...latest].map(([id, t]) => ({ id, energy_wh: t.energyWh, power_w: t.powerW, cost_total: t.costTotal }))
     try {
-      await this.db
-        .insert(meterSamples)
-        .values(batch.map((r) => ({ sessionId: r.sessionId, at: r.at, energyWh: r.energyWh, powerW: r.powerW, socPercent: r.socPercent })))
-      const now = this.clock().toISOString()
-      const values = [...latest].map(([id, t]) => sql`(${id}, ${t.energyWh}::bigint, ${t.powerW}::integer, ${t.costTotal}::bigint)`)
       await this.db.execute(sql`
+        with stored as (
+          insert into meter_samples (session_id, at, energy_wh, power_w, soc_percent)
+          select session_id, at, energy_wh, power_w, soc_percent
+          from json_to_recordset(${JSON.stringify(samples)}::json) as r(session_id text, at timestamptz, energy_wh bigint, power_w integer, soc_percent integer)
+        )
         update sessions
-        set energy_wh = v.energy_wh, power_w = v.power_w, cost_total = v.cost_total, updated_at = ${now}::timestamptz, version = sessions.version + 1
-        from (values ${sql.join(values, sql`, `)}) as v(id, energy_wh, power_w, cost_total)
+        set energy_wh = v.energy_wh, power_w = v.power_w, cost_total = v.cost_total, updated_at = ${this.clock().toISOString()}::timestamptz, version = sessions.version + 1
+        from json_to_recordset(${JSON.stringify(totals)}::json) as v(id text, energy_wh bigint, power_w integer, cost_total bigint)
         where sessions.id = v.id and sessions.state in ('charging', 'stopping')`)
     } finally {
       for (const r of batch) {

@@ -35,8 +35,8 @@ function ratesFor(quick: boolean): number[] {
   return quick ? [250, 500, 1000, 2000, 4000, 8000] : [250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10_000, 12_000]
 }
 
-/** The first step warms up (every session's first reading reads it; JIT) and does not count. */
-const warmUp = { meterValuesPerSecond: 100, seconds: 3 }
+/** The first step warms up and does not count: every charger sends once (its first reading reads its session and transaction), JIT. */
+const warmUpFor = (chargers: number) => ({ meterValuesPerSecond: Math.ceil(chargers / 3), seconds: 4 })
 
 function sustainedOf(steps: StepReport[]): number {
   let best = 0
@@ -47,9 +47,9 @@ function sustainedOf(steps: StepReport[]): number {
 /** Steps the rate up on the same connections until two steps are past the knee (one to find it, one to see the overload). */
 async function searchRate(server: string, endpoint: string, ids: string[], idTags: string[] | undefined, quick: boolean): Promise<RateSearch> {
   const seconds = quick ? 4 : 8
-  const steps = [warmUp, ...ratesFor(quick).map((meterValuesPerSecond) => ({ meterValuesPerSecond, seconds }))]
+  const steps = [warmUpFor(ids.length), ...ratesFor(quick).map((meterValuesPerSecond) => ({ meterValuesPerSecond, seconds }))]
   console.error(`[meter-path] ${server}, ${ids.length} chargers`)
-  const report = await driveChargers({ endpoint, ids, password: benchPassword, idTags, steps, settleMs: 3000, stopPastKnee: p99Target })
+  const report = await driveChargers({ endpoint, ids, password: benchPassword, idTags, steps, settleMs: 10_000, stopPastKnee: p99Target })
   return { server, chargers: report.connected, steps: report.steps, sustained: sustainedOf(report.steps) }
 }
 

@@ -41,7 +41,7 @@ export interface ClientJob {
   idle?: boolean
   /** Pause between connecting and the first step (the server's follow-ups of the connects). */
   settleMs?: number
-  /** Stop after the second step (the first is a warm-up) whose p99 reaches this many ms: one to find the knee, one past it. */
+  /** Stop after two steps in a row (the first, a warm-up, aside) whose p99 reaches this many ms: the knee and past it. */
   stopPastKnee?: number
 }
 
@@ -191,7 +191,8 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
     const report = await runStep(sockets, call, step)
     steps.push(report)
     console.error(`[ocpp-load] ${step.meterValuesPerSecond}/s offered: ${report.answered} answered, ${report.unanswered} unanswered, ${report.failed} failed, p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms`)
-    if (job.stopPastKnee && steps.length > 1 && (report.p99Ms >= job.stopPastKnee || report.unanswered > 0)) pastKnee++
+    // Two steps in a row: one spike from a busy machine does not end the search.
+    if (job.stopPastKnee && steps.length > 1) pastKnee = report.p99Ms >= job.stopPastKnee || report.unanswered > 0 ? pastKnee + 1 : 0
     if (pastKnee >= 2) break
     await new Promise((r) => setTimeout(r, 1000)) // let the server drain before the next rate
   }

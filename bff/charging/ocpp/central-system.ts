@@ -423,12 +423,14 @@ export class OcppCentralSystem implements ChargerGateway {
       if (p.transactionId === undefined) return {}
       const samples = (p.meterValue as MeterValue[]).map(parseMeterValue).filter(hasReading)
       if (samples.length === 0) return {}
-      const tx = await this.recordLatest(chargerId, p.transactionId, samples)
-      if (!tx) {
+      const tx = await this.runningTransaction(p.transactionId)
+      // Another charger's transaction id matches nothing.
+      if (!tx || tx.chargerId !== chargerId) {
         this.log.warn({ chargerId, transactionId: p.transactionId }, 'MeterValues for a transaction this charger does not have')
         return {}
       }
-      await this.readings(tx, samples)
+      // Answered once both are stored: the adapter's latest reading and the session's.
+      await Promise.all([this.recordLatest(tx, samples), this.readings(tx, samples)])
       return {}
     },
 
@@ -553,19 +555,13 @@ export class OcppCentralSystem implements ChargerGateway {
     }
   }
 
-  /**
-   * Records the transaction's latest reading: MeterValues is the hot path, so the transaction is
-   * read once and kept while it runs, and the reading is stored by group commit with the other
-   * chargers' (settles once stored). Another charger's transaction id matches nothing.
-   */
-  private async recordLatest(chargerId: string, transactionId: number, samples: MeterSample[]): Promise<TransactionRow | null> {
-    const tx = await this.runningTransaction(transactionId)
-    if (!tx || tx.chargerId !== chargerId) return null
+  /** The transaction's latest reading, stored by group commit with the other chargers' (settles once stored). */
+  private recordLatest(tx: TransactionRow, samples: MeterSample[]): Promise<void> {
     const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
-    await this.latest.add({ transactionId, energyWh: latest('energyWh'), powerW: latest('powerW'), at: samples[samples.length - 1].at })
-    return tx
+    return this.latest.add({ transactionId: tx.id, energyWh: latest('energyWh'), powerW: latest('powerW'), at: samples[samples.length - 1].at })
   }
 
+  /** MeterValues is the hot path: a running transaction is read once and kept until it is bound or stopped. */
   private runningTransaction(id: number): Promise<TransactionRow | null> {
     const known = this.running.get(id)
     if (known) return known
@@ -583,18 +579,18 @@ export class OcppCentralSystem implements ChargerGateway {
     return read
   }
 
-  /** One UPDATE … FROM (VALUES …) for the latest readings of all transactions in the batch. */
+  /** One UPDATE for the latest readings of all transactions in the batch (rows as one JSON parameter). */
   private async writeLatest(batch: Latest[]): Promise<void> {
     const merged = new Map<number, Latest>()
     for (const r of batch) {
       const before = merged.get(r.transactionId)
       merged.set(r.transactionId, { ...r, energyWh: r.energyWh ?? before?.energyWh ?? null, powerW: r.powerW ?? before?.powerW ?? null })
     }
-    const values = [...merged.values()].map((r) => sql`(${r.transactionId}::integer, ${r.energyWh}::bigint, ${r.powerW}::integer, ${r.at.toISOString()}::timestamptz)`)
+    const rows = [...merged.values()].map((r) => ({ id: r.transactionId, energy_wh: r.energyWh, power_w: r.powerW, at: r.at.toISOString() }))
     await this.db.execute(sql`
       update transactions
       set last_energy_wh = coalesce(v.energy_wh, transactions.last_energy_wh), last_power_w = coalesce(v.power_w, transactions.last_power_w), last_sample_at = v.at
-      from (values ${sql.join(values, sql`, `)}) as v(id, energy_wh, power_w, at)
+      from json_to_recordset(${JSON.stringify(rows)}::json) as v(id integer, energy_wh bigint, power_w integer, at timestamptz)
       where transactions.id = v.id`)
   }
 
