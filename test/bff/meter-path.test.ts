@@ -1,0 +1,110 @@
+/**
+ * The MeterValues path built for throughput (issue 13): readings stored by group commit, a charger
+ * that floods slowed on its own, never the others.
+ */
+import { once } from 'node:events'
+import { eq } from 'drizzle-orm'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { GroupCommit } from '../../bff/store/group-commit'
+import { transactions } from '../../bff/store/schema'
+import { demoChargerPassword } from '../../bff/store/seed'
+import { startTestSystem, type TestSystem } from '../support/system'
+
+describe('group commit', () => {
+  it('writes what arrives in one turn together, and what arrives during a write in the next', async () => {
+    const writes: number[][] = []
+    let release: () => void = () => {}
+    const commit = new GroupCommit<number>(async (batch) => {
+      writes.push(batch)
+      if (writes.length === 1) await new Promise<void>((r) => (release = r))
+    })
+    const first = [1, 2, 3].map((n) => commit.add(n))
+    await new Promise((r) => setImmediate(r))
+    expect(writes).toEqual([[1, 2, 3]])
+    const second = [4, 5].map((n) => commit.add(n))
+    let firstStored = false
+    void Promise.all(first).then(() => (firstStored = true))
+    await new Promise((r) => setTimeout(r, 10))
+    expect(firstStored).toBe(false) // nobody is told "stored" before the write is done
+    release()
+    await Promise.all([...first, ...second])
+    expect(writes).toEqual([[1, 2, 3], [4, 5]])
+  })
+
+  it('fails only the batch whose write failed; flushed() waits for what was added before', async () => {
+    let fail = true
+    const stored: number[] = []
+    const commit = new GroupCommit<number>(async (batch) => {
+      if (fail) throw new Error('database gone')
+      stored.push(...batch)
+    })
+    await expect(commit.add(1)).rejects.toThrow('database gone')
+    fail = false
+    void commit.add(2)
+    void commit.add(3)
+    await commit.flushed()
+    expect(stored).toEqual([2, 3])
+  })
+})
+
+describe('a charger that floods', () => {
+  let sys: TestSystem
+  beforeAll(async () => {
+    sys = await startTestSystem()
+  })
+  afterAll(async () => {
+    await sys.close()
+  })
+
+  /** A raw charger that can send without waiting for answers, as no well-behaved one does. */
+  async function rawCharger(id: string) {
+    const ws = new WebSocket(`ws://127.0.0.1:${sys.port}/ocpp/${id}`, ['ocpp1.6'], {
+      headers: { authorization: `Basic ${Buffer.from(`${id}:${demoChargerPassword(id)}`).toString('base64')}` },
+    })
+    const answers = new Map<string, (frame: unknown[]) => void>()
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as unknown[]
+      if (frame[0] === 2) return ws.send(JSON.stringify([3, frame[1], { status: 'Accepted' }]))
+      answers.get(frame[1] as string)?.(frame)
+    })
+    await once(ws, 'open')
+    let n = 0
+    const call = (action: string, params: object) =>
+      new Promise<unknown[]>((resolve) => {
+        const id = `${action}-${++n}`
+        answers.set(id, resolve)
+        ws.send(JSON.stringify([2, id, action, params]))
+      })
+    const started = (await call('StartTransaction', { connectorId: 1, idTag: 'NOT-A-SESSION', meterStart: 1000, timestamp: new Date().toISOString() }))[2] as { transactionId: number }
+    const meterValues = (energyWh: number) =>
+      call('MeterValues', {
+        connectorId: 1,
+        transactionId: started.transactionId,
+        meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
+      })
+    return { ws, transactionId: started.transactionId, meterValues }
+  }
+
+  it('gets its MeterValues past the bound refused while another charger is answered as usual', async () => {
+    const flood = await rawCharger('DEMO-1')
+    const calm = await rawCharger('DEMO-2')
+    const sent = Array.from({ length: 200 }, (_, i) => flood.meterValues(2000 + i))
+    const t0 = performance.now()
+    const [calmAnswer] = await Promise.all([calm.meterValues(5000)])
+    const calmMs = performance.now() - t0
+    const answers = await Promise.all(sent)
+    const refused = answers.filter((a) => a[0] === 4)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(refused[0][2]).toBe('GenericError')
+    expect(answers.filter((a) => a[0] === 3).length).toBeGreaterThanOrEqual(50)
+    expect(calmAnswer[0]).toBe(3)
+    expect(calmMs).toBeLessThan(2000)
+    // What was answered is stored, in order: the latest taken reading is the one the charger last saw answered.
+    const lastTaken = answers.map((a, i) => (a[0] === 3 ? 2000 + i : null)).filter((v) => v !== null).at(-1)
+    const [row] = await sys.store.db.select().from(transactions).where(eq(transactions.id, flood.transactionId))
+    expect(row.lastEnergyWh).toBe(lastTaken)
+    flood.ws.terminate()
+    calm.ws.terminate()
+  })
+})
