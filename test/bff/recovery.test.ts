@@ -67,10 +67,14 @@ async function chargeStopAndSettle(id: string, token: string) {
   })
 }
 
-/** Captured once as the provider saw it: one capture executed (not one key sent), of the amount the session shows. */
-function expectCapturedOnce(paymentId: string, done: { cost: { total: number }; hold: { captured: number; amount: number; status: string } }) {
+/**
+ * Captured once as the provider saw it: one capture executed (not one key sent), of the amount the
+ * session shows, on the session's only PaymentIntent.
+ */
+function expectCapturedOnce(paymentId: string, done: { id: string; cost: { total: number }; hold: { captured: number; amount: number; status: string } }) {
   expect(done.hold.status).toBe('captured')
   expect(done.hold.captured).toBe(Math.min(done.cost.total, done.hold.amount))
+  expect(fake.intentsOf(done.id)).toEqual([paymentId])
   expect(fake.executed(paymentId).captures).toEqual([done.hold.captured])
   expect(fake.peek(paymentId)).toMatchObject({ status: 'succeeded', amount_received: done.hold.captured })
 }

@@ -380,10 +380,14 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     const fail = (error: MoneyError, detail: string) => result.errors.push({ error, detail })
     const txs: Transaction[] = cp.transactions.slice(firstTx)
     result.deliveredWh = txs.reduce((sum, t) => sum + ((t.meterStopWh ?? cp.registerWh(t.connectorId)) - t.meterStartWh), 0)
-    const executed = fake.executed(paymentId)
+    // Every PaymentIntent of the session counts: a second one captured would be a second charge.
+    const intents = [...new Set([paymentId, ...(result.sessionId ? fake.intentsOf(result.sessionId) : [])])]
+    const all = intents.map((id) => fake.executed(id))
+    const executed = { captures: all.flatMap((e) => e.captures), cancels: all.reduce((n, e) => n + e.cancels, 0), refunds: all.flatMap((e) => e.refunds) }
     const pi = fake.peek(paymentId)
+    const held = intents.filter((id) => fake.peek(id)?.status === 'requires_capture')
     result.executed = executed
-    result.captured = pi?.amount_received ?? 0
+    result.captured = intents.reduce((sum, id) => sum + (fake.peek(id)?.amount_received ?? 0), 0)
     const holdAmount = pi?.amount ?? snapshot?.hold?.amount ?? 0
 
     // What the charger delivered, at the session's tariff, capped by the hold; nothing under the
@@ -401,11 +405,11 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     const minimum = tariff?.minimumCharge ?? 300
     result.expectedCharge = cost < minimum || result.deliveredWh === 0 ? 0 : Math.min(cost, holdAmount)
 
-    if (executed.captures.length > 1) fail('captured_twice', `the provider executed ${executed.captures.length} captures: ${executed.captures.join(', ')}`)
+    if (executed.captures.length > 1) fail('captured_twice', `the provider executed ${executed.captures.length} captures: ${executed.captures.join(', ')} (PaymentIntents ${intents.join(', ')})`)
     const capturedSum = executed.captures.reduce((a, b) => a + b, 0)
     if (capturedSum > holdAmount || (snapshot && capturedSum > snapshot.hold.amount)) fail('above_hold', `captured ${capturedSum} on a hold of ${holdAmount}`)
     if (!result.final) fail('not_final', `state ${result.state ?? 'unknown'} after the bound`)
-    if (!result.final || pi?.status === 'requires_capture') fail('hold_not_released', `session ${result.state ?? 'unknown'}, PaymentIntent ${pi?.status}`)
+    if (!result.final || held.length > 0) fail('hold_not_released', `session ${result.state ?? 'unknown'}, PaymentIntent ${pi?.status}${held.length ? `, still held: ${held.join(', ')}` : ''}`)
     if (result.captured > result.expectedCharge + 1) {
       fail('overcharged', `captured ${result.captured}, expected ${result.expectedCharge} for ${result.deliveredWh} Wh delivered`)
     }

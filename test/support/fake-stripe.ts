@@ -124,6 +124,8 @@ export interface FakeStripe {
   failNext(count: number, status?: number, error?: Json): void
   /** Captures, cancels and refunds actually carried out on this PaymentIntent. */
   executed(intentId: string): Executed
+  /** Every PaymentIntent created for this session (metadata.session_id): a second one would be a second charge. */
+  intentsOf(sessionId: string): string[]
   /** The PaymentIntent as the fake holds it now (status, amount_received …), without a request. */
   peek(intentId: string): { status: string; amount: number; amount_received: number; amount_capturable: number } | undefined
   /** Faults on this PaymentIntent's next calls. */
@@ -411,6 +413,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       emit('payment_intent.amount_capturable_updated', { ...intent })
     },
     executed: (intentId) => structuredClone(executed(intentId)),
+    intentsOf: (sessionId) => [...intents.values()].filter((i) => i.metadata.session_id === sessionId).map((i) => i.id),
     peek(intentId) {
       const intent = intents.get(intentId)
       return intent && { status: intent.status, amount: intent.amount, amount_received: intent.amount_received, amount_capturable: intent.amount_capturable }
