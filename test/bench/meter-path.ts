@@ -143,8 +143,8 @@ export async function benchBff(chargerCount: number, quick: boolean): Promise<Ra
   }
 }
 
-/** Idle chargers (booted, no transaction) connected to the whole BFF; peak RSS of this process. */
-export async function benchConnections(count: number): Promise<{ connected: number; connectSeconds: number; rssMb: number; baselineRssMb: number }> {
+/** Idle chargers (booted, no transaction) connected to the whole BFF; RSS of this process at its peak (the connect storm) and 3 s after. */
+export async function benchConnections(count: number): Promise<{ connected: number; connectSeconds: number; rssMb: number; settledRssMb: number; baselineRssMb: number }> {
   const { sys, ids } = await bffWithChargers(count, { sessions: false })
   global.gc?.()
   const baselineRss = process.memoryUsage().rss
@@ -152,10 +152,12 @@ export async function benchConnections(count: number): Promise<{ connected: numb
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 250)
   try {
     const held = await holdChargers({ endpoint: `ws://127.0.0.1:${sys.port}/ocpp`, ids, password: benchPassword, idle: true })
-    await new Promise((r) => setTimeout(r, 2000))
-    peakRss = Math.max(peakRss, process.memoryUsage().rss)
+    await new Promise((r) => setTimeout(r, 3000))
+    global.gc?.()
+    const settledRss = process.memoryUsage().rss
     held.disconnect()
-    return { connected: held.report.connected, connectSeconds: held.report.connectSeconds, rssMb: Math.round(peakRss / 2 ** 20), baselineRssMb: Math.round(baselineRss / 2 ** 20) }
+    const mb = (n: number) => Math.round(n / 2 ** 20)
+    return { connected: held.report.connected, connectSeconds: held.report.connectSeconds, rssMb: mb(peakRss), settledRssMb: mb(settledRss), baselineRssMb: mb(baselineRss) }
   } finally {
     clearInterval(sampler)
     await sys.close()
@@ -167,7 +169,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const which = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'bff'
   const run = async () => {
     if (which === 'bare') return benchBare(500, quick)
-    if (which === 'connections') return benchConnections(quick ? 2000 : 10_000)
+    if (which === 'connections') return benchConnections(Number(process.argv[3]) || (quick ? 2000 : 10_000))
     return benchBff(500, quick)
   }
   run().then(
