@@ -143,7 +143,11 @@ export class ChargerEvents {
   async meterReading(r: MeterReading): Promise<void> {
     const { clock, settings } = this.core
     const session = await this.core.meter.session(r.sessionId)
-    if (!session || (session.state !== 'charging' && session.state !== 'stopping')) return
+    if (!session || (session.state !== 'charging' && session.state !== 'stopping')) {
+      // Only charging sessions are kept in memory: a late reading of an ended one is not.
+      this.core.meter.forget(r.sessionId)
+      return
+    }
     const energyWh = r.energyWh ?? session.energyWh
     const powerW = r.powerW ?? session.powerW
     const cost = this.settlement.costNow({ ...session, energyWh }, clock())
