@@ -18,6 +18,9 @@ import type { Settlement } from './settlement'
 /** Starting, charging, stopping or settling: the connector is taken. */
 export const liveStates: SessionState[] = ['starting', 'charging', 'stopping', 'settling']
 
+/** How recently a charger now offline must have been heard from for a start to wait for it. */
+const reconnectingWindowMs = 2 * 60_000
+
 export type StopReason = 'driver' | 'card' | 'hold_limit' | 'grant_cap' | 'support' | 'hold_lapsing' | 'hold_lapsed'
 
 export function startMethodsFor(accessMode: 'open' | 'private' | 'paid'): ('card' | 'grant' | 'open')[] {
@@ -184,7 +187,7 @@ export class DriverCommands {
   /** pending -> starting: RemoteStart is written as an intent, then sent. */
   private async beginStart(id: string): Promise<SessionRow> {
     const session = await this.core.get(id)
-    if (!this.core.chargers.isOnline(session.chargerId)) {
+    if (!this.core.chargers.isOnline(session.chargerId) && !(await this.reconnecting(session.chargerId))) {
       await this.fail(id, 'charger_offline')
       return this.core.get(id)
     }
@@ -372,6 +375,15 @@ export class DriverCommands {
         : null,
     )
     await this.worker.runPending(id)
+  }
+
+  /**
+   * A charger heard from moments ago is most likely reconnecting (after our restart, or a blip):
+   * the start waits for it — the RemoteStart goes out when it is back, bounded by the start timeout.
+   */
+  private async reconnecting(chargerId: string): Promise<boolean> {
+    const [charger] = await this.core.db.select({ lastSeenAt: chargers.lastSeenAt }).from(chargers).where(eq(chargers.id, chargerId))
+    return !!charger?.lastSeenAt && this.core.clock().getTime() - charger.lastSeenAt.getTime() < reconnectingWindowMs
   }
 
   async assertConnectorFree(chargerId: string, connectorId: number, except?: string): Promise<void> {

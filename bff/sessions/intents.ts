@@ -13,6 +13,9 @@ import type { Change, IntentRow, SessionCore, SessionRow } from './core'
 
 type Outcome = 'done' | 'failed' | 'retry'
 
+/** An intent held back because the charger is away: it has certainly not reached the charger yet. */
+export const notSentYet = 'not sent: the charger is away'
+
 /** Backoff after the n-th failed attempt: 2, 4, 8 … seconds, at most 5 minutes. */
 export function retryDelayMs(attempts: number): number {
   return Math.min(2 ** Math.max(1, attempts), 300) * 1000
@@ -62,7 +65,10 @@ export class IntentWorker {
       const session = await this.core.get(intent.sessionId)
       const outcome = await this.carryOut({ ...intent, attempts: intent.attempts + 1 }, session)
       if (outcome === 'retry') {
-        await db.update(intents).set({ notBefore: new Date(clock().getTime() + retryDelayMs(intent.attempts + 1)) }).where(eq(intents.id, intent.id))
+        await db
+          .update(intents)
+          .set({ lastError: notSentYet, notBefore: new Date(clock().getTime() + retryDelayMs(intent.attempts + 1)) })
+          .where(eq(intents.id, intent.id))
         return
       }
       await db.update(intents).set({ status: outcome, doneAt: clock() }).where(eq(intents.id, intent.id))

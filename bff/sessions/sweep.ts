@@ -9,7 +9,7 @@ import { chargers, intents, sessions } from '../store/schema'
 import { canApply } from '../domain/session'
 import type { SessionCore } from './core'
 import type { DriverCommands } from './commands'
-import type { IntentWorker } from './intents'
+import { notSentYet, type IntentWorker } from './intents'
 import type { Settlement } from './settlement'
 
 /** A RemoteStop the charger accepted but never followed with StopTransaction is given this long. */
@@ -41,9 +41,11 @@ export class SessionSweep {
       .from(sessions)
       .where(and(eq(sessions.state, 'starting'), lt(sessions.startDeadline, now)))
     for (const s of starting) {
-      // A charger that went away may have started: give it time to come back and tell.
+      // A charger that went away after our RemoteStart may have started: give it time to come back and tell.
       const online = this.core.chargers.isOnline(s.chargerId)
-      const giveUpAt = s.deadline!.getTime() + (online ? 0 : settings.offlineStartGraceSeconds * 1000)
+      const [start] = await db.select().from(intents).where(and(eq(intents.sessionId, s.id), eq(intents.action, 'remote_start')))
+      const mayHaveStarted = !!start && start.attempts > 0 && start.lastError !== notSentYet
+      const giveUpAt = s.deadline!.getTime() + (online || !mayHaveStarted ? 0 : settings.offlineStartGraceSeconds * 1000)
       if (now.getTime() >= giveUpAt) await this.step(s.id, 'start_timeout', () => this.commands.fail(s.id, online ? 'start_timeout' : 'charger_offline'))
     }
 

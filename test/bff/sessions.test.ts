@@ -223,7 +223,39 @@ describe('a paid session, end to end over HTTP and OCPP', () => {
     expect(done.cost.lines.find((l: { type: string }) => l.type === 'idle').amount).toBe(0)
   })
 
-  it('a charger that is offline when the driver pays releases the hold at once', async () => {
+  it('a charger that went away as the driver pays: the start waits for it until the start timeout, then the hold is released', async () => {
+    const clock = testClock()
+    sys = await startTestSystem({ clock: clock.now, startTimeoutSeconds: 60 })
+    cp = await connectCharger(sys)
+    const created = await createSession(1)
+    const { session, payment, stopToken } = created.body
+    await http(sys.url, 'POST', '/api/payments/simulated/confirm', { body: { clientSecret: payment.clientSecret, card: visa } })
+    await cp.goOffline()
+    await until('offline', () => !sys.central.isOnline('DEMO-1'))
+    // heard from moments ago: most likely reconnecting, so the start waits
+    const res = await http(sys.url, 'POST', `/api/sessions/${session.id}/authorize`, { token: stopToken })
+    expect(res.body.session).toMatchObject({ state: 'starting', hold: { status: 'held' } })
+    // the RemoteStart never reached it: no extra grace past the start timeout
+    clock.advance(61_000)
+    await sys.sessions.tick()
+    expect(await snapshot(session.id, stopToken)).toMatchObject({ state: 'failed', failureReason: 'charger_offline', hold: { status: 'released', released: 30000 } })
+  })
+
+  it('a charger long gone when the driver pays releases the hold at once', async () => {
+    const clock = testClock()
+    sys = await startTestSystem({ clock: clock.now })
+    cp = await connectCharger(sys)
+    const created = await createSession(1)
+    const { session, payment, stopToken } = created.body
+    await http(sys.url, 'POST', '/api/payments/simulated/confirm', { body: { clientSecret: payment.clientSecret, card: visa } })
+    await cp.goOffline()
+    await until('offline', () => !sys.central.isOnline('DEMO-1'))
+    clock.advance(5 * 60_000)
+    const res = await http(sys.url, 'POST', `/api/sessions/${session.id}/authorize`, { token: stopToken })
+    expect(res.body.session).toMatchObject({ state: 'failed', failureReason: 'charger_offline', hold: { status: 'released', released: 30000 } })
+  })
+
+  it('a charger reconnecting as the driver pays gets the RemoteStart when it is back', async () => {
     sys = await startTestSystem()
     cp = await connectCharger(sys)
     const created = await createSession(1)
@@ -232,7 +264,10 @@ describe('a paid session, end to end over HTTP and OCPP', () => {
     await cp.goOffline()
     await until('offline', () => !sys.central.isOnline('DEMO-1'))
     const res = await http(sys.url, 'POST', `/api/sessions/${session.id}/authorize`, { token: stopToken })
-    expect(res.body.session).toMatchObject({ state: 'failed', failureReason: 'charger_offline', hold: { status: 'released', released: 30000 } })
+    expect(res.body.session.state).toBe('starting')
+    await cp.reconnect()
+    await cp.plugIn(1)
+    await until('charging', async () => (await snapshot(session.id, stopToken)).state === 'charging')
   })
 
   it('no StartTransaction within the start timeout: failed, hold released', async () => {
