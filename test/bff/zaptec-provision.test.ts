@@ -101,7 +101,7 @@ describe('Zaptec provisioning', () => {
       const seeded = await openStore({ dataDir: dir })
       await seedDemo(seeded.db)
       await seeded.close()
-      const env = { ...process.env, DATA_DIR: dir, PUBLIC_URL: 'https://laddpunkt.example', ZAPTEC_PASSWORD: 'pw-from-env', LADDPUNKT_MODE: 'demo' }
+      const env = { ...process.env, DATABASE_URL: '', DATA_DIR: dir, PUBLIC_URL: 'https://laddpunkt.example', ZAPTEC_PASSWORD: 'pw-from-env', LADDPUNKT_MODE: 'demo' }
       const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'bff/cli.ts', ...args], { env, timeout: 60_000 })
       const setup = await cli('zaptec', 'setup', '--site', 'demo', '--webhooks', '--api', '--zaptec-user', 'owner@demo.test', '--auth', 'oauth')
       expect(setup.stdout).toContain('Authentication URL:      https://laddpunkt.example/webhooks/zaptec/oauth/token')
