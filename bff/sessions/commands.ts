@@ -27,6 +27,24 @@ export function startMethodsFor(accessMode: 'open' | 'private' | 'paid'): ('card
   return accessMode === 'open' ? ['open'] : accessMode === 'private' ? ['grant'] : ['card']
 }
 
+/** A new session in `pending`: its own idTag, its copy of the tariff, its stop and receipt tokens stored hashed. */
+function pendingSession(o: { id: string; chargerId: string; connectorId: number; siteId: string; tariff: Tariff; stopToken: string; now: Date }) {
+  return {
+    id: o.id,
+    state: 'pending' as const,
+    chargerId: o.chargerId,
+    connectorId: o.connectorId,
+    siteId: o.siteId,
+    idTag: newIdTag(),
+    tariff: o.tariff,
+    currency: o.tariff.currency,
+    stopTokenHash: hashToken(o.stopToken),
+    receiptTokenHash: hashToken(receiptTokenFor(o.stopToken)),
+    createdAt: o.now,
+    updatedAt: o.now,
+  }
+}
+
 /** A terminal's card token as stored: hashed, and apart from the provider's card fingerprints. */
 function terminalCardKey(token: string): string {
   return `terminal:${hashToken(token)}`
@@ -58,14 +76,7 @@ export class DriverCommands {
       const [existing] = await db.select().from(sessions).where(eq(sessions.createKey, createKey))
       if (existing) return this.replayCreate(existing, input.idempotencyKey!)
     }
-    const [place] = await db
-      .select({ charger: chargers, site: sites, tariff: tariffs, connector: connectors })
-      .from(connectors)
-      .innerJoin(chargers, eq(chargers.id, connectors.chargerId))
-      .innerJoin(sites, eq(sites.id, chargers.siteId))
-      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
-      .where(and(eq(connectors.chargerId, input.chargerId), eq(connectors.connectorId, input.connectorId)))
-    if (!place) throw notFound('connector_not_found', `Charger ${input.chargerId} has no connector ${input.connectorId}.`)
+    const place = await this.placeOf(input.chargerId, input.connectorId)
     const allowed = startMethodsFor(place.site.accessMode)
     // Grants may open any site; whether this driver's does is decided below.
     if (input.method !== 'grant' && !allowed.includes(input.method)) {
@@ -92,28 +103,16 @@ export class DriverCommands {
     const stopToken = input.idempotencyKey ? stopTokenFor(input.idempotencyKey, id) : newToken()
     const components = grant ? grantComponents(grant, place.tariff.components) : place.tariff.components
     const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components }
-    const now = clock()
     const [session] = await db
       .insert(sessions)
       .values({
-        id,
-        state: 'pending',
-        chargerId: input.chargerId,
-        connectorId: input.connectorId,
-        siteId: place.site.id,
+        ...pendingSession({ id, chargerId: input.chargerId, connectorId: input.connectorId, siteId: place.site.id, tariff, stopToken, now: clock() }),
         method: input.method,
-        idTag: newIdTag(),
-        tariff,
-        currency: tariff.currency,
         holdAmount,
-        stopTokenHash: hashToken(stopToken),
-        receiptTokenHash: hashToken(receiptTokenFor(stopToken)),
         createKey,
         holdStatus: input.method === 'card' ? 'pending' : 'none',
         userId: input.userId ?? null,
         grantId: grant?.id ?? null,
-        createdAt: now,
-        updatedAt: now,
       })
       .onConflictDoNothing()
       .returning()
@@ -292,37 +291,20 @@ export class DriverCommands {
     const { db, clock } = this.core
     const [replay] = await db.select().from(sessions).where(eq(sessions.paymentId, input.paymentId))
     if (replay) return { session: replay, stopToken: null, receiptToken: null }
-    const [place] = await db
-      .select({ site: sites, tariff: tariffs })
-      .from(connectors)
-      .innerJoin(chargers, eq(chargers.id, connectors.chargerId))
-      .innerJoin(sites, eq(sites.id, chargers.siteId))
-      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
-      .where(and(eq(connectors.chargerId, input.chargerId), eq(connectors.connectorId, input.connectorId)))
-    if (!place) throw notFound('connector_not_found', `Charger ${input.chargerId} has no connector ${input.connectorId}.`)
+    const place = await this.placeOf(input.chargerId, input.connectorId)
     if (!startMethodsFor(place.site.accessMode).includes('card')) throw new AppError(403, 'method_not_allowed', 'This charger does not take card payment.')
     if (!this.core.chargers.isOnline(input.chargerId)) throw new AppError(409, 'charger_offline', 'The charger is offline right now.')
     await this.assertConnectorFree(input.chargerId, input.connectorId)
     const id = newToken(12)
     const stopToken = newToken()
-    const receiptToken = receiptTokenFor(stopToken)
     const now = clock()
     const tariff: Tariff = { currency: place.tariff.currency, vatRateBp: place.tariff.vatRateBp, components: place.tariff.components }
     const [session] = await db
       .insert(sessions)
       .values({
-        id,
-        state: 'pending',
-        chargerId: input.chargerId,
-        connectorId: input.connectorId,
-        siteId: place.site.id,
+        ...pendingSession({ id, chargerId: input.chargerId, connectorId: input.connectorId, siteId: place.site.id, tariff, stopToken, now }),
         method: 'card',
-        idTag: newIdTag(),
-        tariff,
-        currency: tariff.currency,
         holdAmount: input.holdAmount,
-        stopTokenHash: hashToken(stopToken),
-        receiptTokenHash: hashToken(receiptToken),
         paymentId: input.paymentId,
         paymentProvider: input.provider,
         holdStatus: 'held',
@@ -330,15 +312,13 @@ export class DriverCommands {
         cardBrand: input.card.brand,
         cardLast4: input.card.last4,
         cardFingerprint: terminalCardKey(input.card.token),
-        createdAt: now,
-        updatedAt: now,
       })
       .onConflictDoNothing()
       .returning()
     if (!session) return { session: (await db.select().from(sessions).where(eq(sessions.paymentId, input.paymentId)))[0], stopToken: null, receiptToken: null }
     await this.core.log(id, 'created', { method: 'card', terminal: input.provider, holdAmount: input.holdAmount, tariff })
     await this.core.log(id, 'hold_placed', { amount: input.holdAmount, provider: input.provider, paymentId: input.paymentId })
-    return { session: await this.beginStart(id), stopToken, receiptToken }
+    return { session: await this.beginStart(id), stopToken, receiptToken: receiptTokenFor(stopToken) }
   }
 
   /** "Tap to stop" at a terminal: the card that started a running session on this charger stops it; null for any other card. */
@@ -384,6 +364,19 @@ export class DriverCommands {
   private async reconnecting(chargerId: string): Promise<boolean> {
     const [charger] = await this.core.db.select({ lastSeenAt: chargers.lastSeenAt }).from(chargers).where(eq(chargers.id, chargerId))
     return !!charger?.lastSeenAt && this.core.clock().getTime() - charger.lastSeenAt.getTime() < reconnectingWindowMs
+  }
+
+  /** The connector with its charger's site and tariff. */
+  private async placeOf(chargerId: string, connectorId: number) {
+    const [place] = await this.core.db
+      .select({ site: sites, tariff: tariffs })
+      .from(connectors)
+      .innerJoin(chargers, eq(chargers.id, connectors.chargerId))
+      .innerJoin(sites, eq(sites.id, chargers.siteId))
+      .innerJoin(tariffs, eq(tariffs.id, chargers.tariffId))
+      .where(and(eq(connectors.chargerId, chargerId), eq(connectors.connectorId, connectorId)))
+    if (!place) throw notFound('connector_not_found', `Charger ${chargerId} has no connector ${connectorId}.`)
+    return place
   }
 
   async assertConnectorFree(chargerId: string, connectorId: number, except?: string): Promise<void> {
