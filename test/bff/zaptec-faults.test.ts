@@ -46,6 +46,7 @@ async function paidSessionUnder(fault: Fault) {
   await until('charging', async () => (await snapshot()).state === 'charging', 20_000)
   await until('energy', () => demo.cloud.charger(demoZaptec.zaptecChargerId).energyKWh > 0.4)
 
+  const deliveredBefore = demo.cloud.deliveries.length
   if (fault === 'duplicate_session_end') demo.cloud.faults.duplicateSessionEnds = 1
   if (fault === 'lost_session_end') demo.cloud.faults.loseSessionEnds = 1
   if (fault === 'api_5xx') demo.cloud.faults.apiFailures.push(503, 500)
@@ -67,7 +68,12 @@ async function paidSessionUnder(fault: Fault) {
     return ['completed', 'failed', 'cancelled'].includes(s.state) ? s : null
   }, 30_000)
   if (demo.cloud.charger(demoZaptec.zaptecChargerId).mode !== 1) await demo.cloud.unplug(demoZaptec.zaptecChargerId)
-  return { id: session.id as string, done }
+  // the session ends Zaptec actually sent for this session (first tries; a duplicate is two), once they are all out
+  const expected = fault === 'lost_session_end' ? 0 : fault === 'duplicate_session_end' ? 2 : 1
+  const sessionEnds = () => demo.cloud.deliveries.slice(deliveredBefore).filter((d) => d.kind === 'session_end' && d.attempt === 0).length
+  await until('session ends sent', () => sessionEnds() >= expected, 5_000)
+  await new Promise((r) => setTimeout(r, 100))
+  return { id: session.id as string, done, sessionEnds: sessionEnds(), expected }
 }
 
 /** Captures the simulated provider executed for the session's hold: one row per executed call. */
@@ -81,7 +87,9 @@ async function executedCaptures(sessionId: string) {
 
 describe('Zaptec faults: every session ends with the right amount', () => {
   it.each<Fault>(['none', 'duplicate_session_end', 'lost_session_end', 'api_5xx', 'api_429', 'stop_refused'])('%s', async (fault) => {
-    const { id, done } = await paidSessionUnder(fault)
+    const { id, done, sessionEnds, expected } = await paidSessionUnder(fault)
+    // the fault really happened: a lost session end was settled from Zaptec's history, a duplicate was sent twice
+    expect(sessionEnds).toBe(expected)
     expect(done.state).toBe('completed')
     expect(done.energyWh).toBeGreaterThan(400)
     const { captures, ledger } = await executedCaptures(id)
