@@ -508,3 +508,4 @@ export const healthChecks = pgTable('health_checks', {
 export * from '../charging/ocpp/schema'
 export * from '../charging/zaptec/schema'
 export * from '../terminals/schema'
+export * from '../cluster/schema'
