@@ -29,6 +29,19 @@ const schema = z
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
     /** Where the Stripe client sends its API calls instead of Stripe, e.g. http://127.0.0.1:12111: for stripe-mock / testing only. */
     STRIPE_API_BASE: z.url().optional(),
+    /** Payter's Cloud Payment Service for the Payter terminals on chargers (`npm run cli -- terminal add`): its key turns them on. */
+    PAYTER_API_KEY: z.string().min(1).optional(),
+    PAYTER_API_URL: z.url().default('https://cps.mypayter.com'),
+    /** CCV's Payment API for the IM30 terminals on chargers: its key turns them on. */
+    CCV_API_KEY: z.string().min(1).optional(),
+    CCV_API_URL: z.url().default('https://api.psp.ccv.eu'),
+    /** The platform as the seller on receipts for sites in platform mode (all four, or none: platform mode is then refused). */
+    PLATFORM_LEGAL_NAME: z.string().trim().min(2).max(120).optional(),
+    PLATFORM_ORG_NUMBER: z.string().regex(/^\d{6}-?\d{4}$/, 'must be a Swedish org number, 10 digits (556677-8899)').optional(),
+    PLATFORM_VAT_NUMBER: z.string().regex(/^[A-Z]{2}[0-9A-Z]{8,12}$/, 'must be a VAT number such as SE556677889901').optional(),
+    PLATFORM_ADDRESS: z.string().trim().min(5).max(200).optional(),
+    /** Our fee on what a platform-mode site captures, in basis points (500 = 5 %), for sites set up from now on. */
+    PLATFORM_FEE_BP: z.coerce.number().int().min(0).max(10_000).default(500),
     SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://').optional(),
     MAIL_FROM: z.string().min(3).default('Laddpunkt <no-reply@laddpunkt.test>'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -51,6 +64,10 @@ const schema = z
         path: ['STRIPE_SECRET_KEY'],
         message: 'set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET together',
       })
+    }
+    const seller = [env.PLATFORM_LEGAL_NAME, env.PLATFORM_ORG_NUMBER, env.PLATFORM_VAT_NUMBER, env.PLATFORM_ADDRESS]
+    if (seller.some(Boolean) && !seller.every(Boolean)) {
+      ctx.addIssue({ code: 'custom', path: ['PLATFORM_LEGAL_NAME'], message: 'set PLATFORM_LEGAL_NAME, PLATFORM_ORG_NUMBER, PLATFORM_VAT_NUMBER and PLATFORM_ADDRESS together' })
     }
     if (env.TRUST_PROXY !== undefined) {
       try {

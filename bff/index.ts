@@ -51,7 +51,10 @@ async function main() {
     unplugWaitSeconds: env.UNPLUG_WAIT_MINUTES * 60,
     clockToleranceSeconds: env.CHARGER_CLOCK_TOLERANCE_SECONDS,
     zaptecApiUrl: zaptecDemo?.url,
-    terminals: payterDemo ? { payter: { apiUrl: payterDemo.url, apiKey: payterDemo.apiKey } } : undefined,
+    terminals: {
+      payter: payterDemo ? { apiUrl: payterDemo.url, apiKey: payterDemo.apiKey } : env.PAYTER_API_KEY ? { apiUrl: env.PAYTER_API_URL, apiKey: env.PAYTER_API_KEY } : undefined,
+      ccv: env.CCV_API_KEY ? { apiUrl: env.CCV_API_URL, apiKey: env.CCV_API_KEY } : undefined,
+    },
     demoTerminal: payterDemo ?? undefined,
     staticRoot: existsSync(staticRoot) ? staticRoot : undefined,
     adminTokenHash: hashToken(adminToken),

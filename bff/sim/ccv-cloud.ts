@@ -2,7 +2,8 @@
  * A local fake of CCV's Payment API for IM30 terminals, from the same documentation as the adapter
  * (bff/terminals/ccv/client.ts): authorise via a terminal (the IM30 asks for a card), card token
  * requests, transaction status, capture, reversal, webhooks that only name the transaction. It
- * shows what we display, records executed captures (the money taken) and has fault knobs.
+ * shows what we display, records executed captures (the money taken) and has fault knobs, for every
+ * terminal or one terminal only.
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -37,14 +38,36 @@ interface Tx {
   details: { terminalId: string; maskedPan?: string; token?: string; capturedAmount?: number; reversed?: boolean }
 }
 
+export interface CcvFaults {
+  /** The next n captures answer 503 without capturing. */
+  captureFailsBefore?: number
+  /** The next n captures capture, then answer 503 (the answer is lost). */
+  captureFailsAfter: number
+  /** The next n captures capture, then answer only after `hangMs` (a caller's timeout comes first). */
+  captureHangs?: number
+  hangMs?: number
+  /** The next n reversals answer 503 without reversing. */
+  reversalFailsBefore?: number
+  /** The next n webhooks are not sent. */
+  loseWebhooks: number
+  /** The next n webhooks are sent twice. */
+  duplicateWebhooks: number
+}
+
 export interface FakeCcv {
   url: string
   apiKey: string
   transactions: Map<string, Tx>
   captures: { reference: string; amount: number }[]
   reversals: string[]
-  faults: { captureFailsAfter: number; loseWebhooks: number; duplicateWebhooks: number }
+  faults: CcvFaults
+  /** Fault knobs of one terminal only, used before the global ones. */
+  faultsFor(terminalId: string): Partial<CcvFaults>
   screen(terminalId: string): { lines: string[]; qrCode: string | null }
+  /** Everything the terminal displayed, oldest first. */
+  screens(terminalId: string): { lines: string[]; qrCode: string | null }[]
+  /** What the terminal waits for a card for: an authorisation, a token request, or nothing. */
+  waiting(terminalId: string): Tx['type'] | null
   /** Presents a card to what the terminal waits for; false when it waits for nothing. */
   tap(terminalId: string, card: CcvTestCard): Promise<boolean>
   close(): Promise<void>
@@ -54,11 +77,23 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
   const apiKey = o.apiKey ?? 'ccv-test-key'
   const transactions = new Map<string, Tx>()
   const waiting = new Map<string, string>()
-  const screens = new Map<string, { lines: string[]; qrCode: string | null }>()
+  const screens = new Map<string, { lines: string[]; qrCode: string | null }[]>()
   const captures: FakeCcv['captures'] = []
   const reversals: string[] = []
   const done = new Map<string, unknown>()
-  const faults = { captureFailsAfter: 0, loseWebhooks: 0, duplicateWebhooks: 0 }
+  const faults: CcvFaults = { captureFailsAfter: 0, loseWebhooks: 0, duplicateWebhooks: 0 }
+  const own = new Map<string, Partial<CcvFaults>>()
+  const faultsFor = (terminalId: string) => own.get(terminalId) ?? own.set(terminalId, {}).get(terminalId)!
+  /** Takes one of a fault's count: the terminal's own first, then the global one. */
+  const take = (terminalId: string, name: Exclude<keyof CcvFaults, 'hangMs'>) => {
+    for (const f of [faultsFor(terminalId), faults]) {
+      if ((f[name] ?? 0) > 0) {
+        f[name] = f[name]! - 1
+        return true
+      }
+    }
+    return false
+  }
   const auth = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`
   const view = (t: Tx) => ({ reference: t.reference, type: t.type, status: t.status, amount: t.amount, currency: t.currency, brand: t.brand, details: t.details })
   const create = async (c: { req: { json(): Promise<unknown> } }, type: Tx['type']) => {
@@ -91,21 +126,21 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
       if (key && done.has(key)) return c.json(done.get(key))
       const body = (await c.req.json()) as { reference: string; amount: number }
       const t = transactions.get(body.reference)
+      if (t && take(t.terminalId, 'captureFailsBefore')) return c.json({ message: 'unavailable' }, 503)
       if (!t || t.type !== 'authorise' || t.status !== 'success' || t.details.capturedAmount !== undefined || t.details.reversed) return c.json({ message: 'not capturable' }, 409)
       if (body.amount > t.amount) return c.json({ message: 'above the authorised amount' }, 400)
       t.details.capturedAmount = body.amount
       captures.push({ reference: t.reference, amount: Math.round(body.amount * 100) })
       const answer = { type: 'capture', reference: randomUUID(), originalReference: t.reference, amount: body.amount, status: 'success' }
       if (key) done.set(key, answer)
-      if (faults.captureFailsAfter > 0) {
-        faults.captureFailsAfter--
-        return c.json({ message: 'unavailable' }, 503)
-      }
+      if (take(t.terminalId, 'captureFailsAfter')) return c.json({ message: 'unavailable' }, 503)
+      if (take(t.terminalId, 'captureHangs')) await new Promise((r) => setTimeout(r, faultsFor(t.terminalId).hangMs ?? faults.hangMs ?? 20_000))
       return c.json(answer)
     })
     .post('/api/v1/reversal', async (c) => {
       const body = (await c.req.json()) as { reference: string }
       const t = transactions.get(body.reference)
+      if (t && take(t.terminalId, 'reversalFailsBefore')) return c.json({ message: 'unavailable' }, 503)
       if (!t || t.details.capturedAmount !== undefined) return c.json({ message: 'not reversible' }, 409)
       if (!t.details.reversed && t.status === 'success') reversals.push(t.reference)
       t.details.reversed = true
@@ -113,15 +148,17 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
     })
     .post('/api/v1/terminal/:id/display', async (c) => {
       const body = (await c.req.json()) as { lines: string[]; qrCode: string | null }
-      screens.set(c.req.param('id'), { lines: body.lines, qrCode: body.qrCode })
+      const shown = screens.get(c.req.param('id')) ?? screens.set(c.req.param('id'), []).get(c.req.param('id'))!
+      shown.push({ lines: body.lines, qrCode: body.qrCode })
+      if (shown.length > 100) shown.shift()
       return c.json({ ok: true })
     })
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server
   })
   const webhook = async (t: Tx) => {
-    if (faults.loseWebhooks > 0) return void faults.loseWebhooks--
-    const times = faults.duplicateWebhooks > 0 ? (faults.duplicateWebhooks--, 2) : 1
+    if (take(t.terminalId, 'loseWebhooks')) return
+    const times = take(t.terminalId, 'duplicateWebhooks') ? 2 : 1
     const send = () => fetch(t.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reference: t.reference }) }).then((r) => r.text(), () => undefined)
     for (let i = 0; i < times; i++) await send()
   }
@@ -132,7 +169,13 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
     captures,
     reversals,
     faults,
-    screen: (id) => screens.get(id) ?? { lines: [], qrCode: null },
+    faultsFor,
+    screen: (id) => screens.get(id)?.at(-1) ?? { lines: [], qrCode: null },
+    screens: (id) => screens.get(id) ?? [],
+    waiting: (id) => {
+      const reference = waiting.get(id)
+      return reference ? transactions.get(reference)!.type : null
+    },
     async tap(terminalId, card) {
       const reference = waiting.get(terminalId)
       if (!reference) return false

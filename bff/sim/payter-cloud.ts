@@ -3,7 +3,8 @@
  * (bff/terminals/payter/client.ts): terminals that show what we display (text, QR), scan once
  * started, read a "tapped" test card, call the start's web hook, authorise, commit once, cancel.
  * It records the commits it executed so tests count the money the provider actually took, and has
- * fault knobs: 5xx (before or after the commit went through), lost and duplicated web hooks.
+ * fault knobs, for every terminal or one terminal only: 5xx (before or after the commit went
+ * through), answers that come too late (after the commit went through), lost and duplicated web hooks.
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -29,6 +30,7 @@ export const payterTestCards: TestCard[] = [
 interface FakeTerminal {
   state: 'IDLE' | 'READING' | 'CARD_READ' | 'AUTHORIZING'
   screen: { lines: string[]; qrCode: string | null }
+  shown: { lines: string[]; qrCode: string | null }[]
   card: TestCard | null
   selection: string | null
   callbackUrl: string | null
@@ -57,6 +59,9 @@ export interface PayterFaults {
   loseCallbacks: number
   /** The next n web hooks are sent twice. */
   duplicateCallbacks: number
+  /** The next n commits commit, then answer only after `hangMs` (a caller's timeout comes first). */
+  commitHangs?: number
+  hangMs?: number
 }
 
 export interface FakePayter {
@@ -68,8 +73,12 @@ export interface FakePayter {
   commits: { sessionId: string; amount: number }[]
   cancels: string[]
   faults: PayterFaults
+  /** Fault knobs of one terminal only, used before the global ones. */
+  faultsFor(serial: string): Partial<PayterFaults>
   /** The terminal's display. */
   screen(serial: string): { lines: string[]; qrCode: string | null }
+  /** Everything the terminal displayed, oldest first. */
+  screens(serial: string): { lines: string[]; qrCode: string | null }[]
   /** A driver taps a card (and, on a terminal serving several connectors, picked one). False when the terminal is not scanning. */
   tap(serial: string, card: TestCard, o?: { connectorId?: number }): Promise<boolean>
   close(): Promise<void>
@@ -82,9 +91,21 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
   const commits: FakePayter['commits'] = []
   const cancels: string[] = []
   const faults: PayterFaults = { commitFailsBefore: 0, commitFailsAfter: 0, loseCallbacks: 0, duplicateCallbacks: 0 }
+  const own = new Map<string, Partial<PayterFaults>>()
+  const faultsFor = (serial: string) => own.get(serial) ?? own.set(serial, {}).get(serial)!
+  /** Takes one of a fault's count: the terminal's own first, then the global one. */
+  const take = (serial: string, name: Exclude<keyof PayterFaults, 'hangMs'>) => {
+    for (const f of [faultsFor(serial), faults]) {
+      if ((f[name] ?? 0) > 0) {
+        f[name] = f[name]! - 1
+        return true
+      }
+    }
+    return false
+  }
   const terminal = (serial: string) => {
     let t = terminals.get(serial)
-    if (!t) terminals.set(serial, (t = { state: 'IDLE', screen: { lines: [], qrCode: null }, card: null, selection: null, callbackUrl: null }))
+    if (!t) terminals.set(serial, (t = { state: 'IDLE', screen: { lines: [], qrCode: null }, shown: [], card: null, selection: null, callbackUrl: null }))
     return t
   }
   const view = (s: FakeSession) => ({ ...s, card: { cardId: s.card.cardId, brand: s.card.brand, last4: s.card.last4 } })
@@ -97,7 +118,10 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
     })
     .post('/terminals/:serial/ui', async (c) => {
       const body = (await c.req.json()) as { lines?: string[]; qrCode?: string | null }
-      terminal(c.req.param('serial')).screen = { lines: body.lines ?? [], qrCode: body.qrCode ?? null }
+      const t = terminal(c.req.param('serial'))
+      t.screen = { lines: body.lines ?? [], qrCode: body.qrCode ?? null }
+      t.shown.push(t.screen)
+      if (t.shown.length > 100) t.shown.shift()
       return c.json({ ok: true })
     })
     .post('/terminals/:serial/start', (c) => {
@@ -137,38 +161,27 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
       const s = sessions.get(c.req.param('id'))
       return s ? c.json(view(s)) : refuse('no such session', 404)
     })
-    .post('/terminals/:serial/sessions/:id/commit', (c) => {
+    .post('/terminals/:serial/sessions/:id/commit', async (c) => {
       const s = sessions.get(c.req.param('id'))
       if (!s) return refuse('no such session', 404)
-      if (faults.commitFailsBefore > 0) {
-        faults.commitFailsBefore--
-        return c.json({ message: 'unavailable' }, 503)
-      }
+      if (take(s.serial, 'commitFailsBefore')) return c.json({ message: 'unavailable' }, 503)
       if (s.state !== 'AUTHORIZED') return refuse(`session is ${s.state}`)
       const amount = Number(c.req.query('commitAmount'))
       if (!Number.isInteger(amount) || amount < 0 || amount > s.authorizedAmount) return refuse('commit amount above the authorised amount')
       Object.assign(s, { state: 'COMMITTED', committedAmount: amount })
       commits.push({ sessionId: s.sessionId, amount })
-      if (faults.commitFailsAfter > 0) {
-        faults.commitFailsAfter--
-        return c.json({ message: 'unavailable' }, 503)
-      }
+      if (take(s.serial, 'commitFailsAfter')) return c.json({ message: 'unavailable' }, 503)
+      if (take(s.serial, 'commitHangs')) await new Promise((r) => setTimeout(r, faultsFor(s.serial).hangMs ?? faults.hangMs ?? 20_000))
       return c.json(view(s))
     })
     .post('/terminals/:serial/sessions/:id/cancel', (c) => {
       const s = sessions.get(c.req.param('id'))
       if (!s) return refuse('no such session', 404)
-      if (faults.cancelFailsBefore) {
-        faults.cancelFailsBefore--
-        return c.json({ message: 'unavailable' }, 503)
-      }
+      if (take(s.serial, 'cancelFailsBefore')) return c.json({ message: 'unavailable' }, 503)
       if (s.state === 'COMMITTED') return refuse('session is COMMITTED')
       if (s.state === 'AUTHORIZED') cancels.push(s.sessionId)
       s.state = s.state === 'DECLINED' ? 'DECLINED' : 'CANCELLED'
-      if (faults.cancelFailsAfter) {
-        faults.cancelFailsAfter--
-        return c.json({ message: 'unavailable' }, 503)
-      }
+      if (take(s.serial, 'cancelFailsAfter')) return c.json({ message: 'unavailable' }, 503)
       return c.json(view(s))
     })
 
@@ -179,11 +192,8 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
 
   const callback = async (serial: string, t: FakeTerminal) => {
     if (!t.callbackUrl) return
-    if (faults.loseCallbacks > 0) {
-      faults.loseCallbacks--
-      return
-    }
-    const times = faults.duplicateCallbacks > 0 ? (faults.duplicateCallbacks--, 2) : 1
+    if (take(serial, 'loseCallbacks')) return
+    const times = take(serial, 'duplicateCallbacks') ? 2 : 1
     const send = () =>
       fetch(t.callbackUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ serialNumber: serial, state: 'CARD_READ' }) }).then(
         (r) => r.text(),
@@ -200,7 +210,9 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
     commits,
     cancels,
     faults,
+    faultsFor,
     screen: (serial) => terminal(serial).screen,
+    screens: (serial) => terminal(serial).shown,
     async tap(serial, card, tapOptions = {}) {
       const t = terminal(serial)
       if (t.state !== 'READING') return false

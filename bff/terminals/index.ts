@@ -34,7 +34,7 @@ export async function startTerminals(o: {
   logger: Logger
   publicUrl: string
   holdKeepers: Record<string, HoldKeeper>
-  /** How often card reads whose web hook was lost are polled; 0: never (tests call poll()). */
+  /** How often card reads (Payter) and transactions (CCV) whose web hook was lost are polled; 0: never (tests call poll()). */
   pollSeconds: number
 }): Promise<Terminals> {
   const desk = new TerminalDesk({ db: o.db, sessions: o.sessions, live: o.live, logger: o.logger, publicUrl: o.publicUrl })
@@ -51,7 +51,7 @@ export async function startTerminals(o: {
   if (ccv) {
     o.holdKeepers.ccv = desk.keeper('ccv')
     routes.route('/ccv', ccvWebhookRoutes(ccv))
-    await ccv.start()
+    await ccv.start(o.pollSeconds)
   }
   await desk.resume()
   // Cancels owed for holds that started nothing (a failed cancel, a restart): tried now and then swept.
@@ -64,6 +64,7 @@ export async function startTerminals(o: {
     routes,
     close() {
       payter?.close()
+      ccv?.close()
       desk.close()
     },
   }

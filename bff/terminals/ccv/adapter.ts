@@ -2,7 +2,8 @@
  * CCV IM30 terminals on our chargers. The driver chooses on the terminal's screen: start (an
  * authorise for the hold; the IM30 asks for the card) or stop (a card token request, matched
  * against the running sessions — CCV's "Verify card with Tokenization"). Webhooks say which
- * transaction moved; its state is read back from CCV before anything happens.
+ * transaction moved; its state is read back from CCV before anything happens. A webhook that never
+ * comes is made up for by reading the transactions still pending every few seconds (poll).
  */
 import type { Logger } from 'pino'
 import { eq } from 'drizzle-orm'
@@ -21,10 +22,26 @@ export class CcvTerminals {
     o.desk.register(this.cloud)
   }
 
-  async start(): Promise<void> {
+  private timer: NodeJS.Timeout | null = null
+  /** Token requests already acted on (the authorisations' rows say that for them). */
+  private readonly tokensHandled = new Set<string>()
+
+  async start(pollSeconds: number): Promise<void> {
     for (const t of await this.o.db.select().from(paymentTerminals).where(eq(paymentTerminals.provider, 'ccv'))) {
       await this.o.desk.ready(t).catch((error) => this.o.logger.warn({ err: error, terminal: t.id }, 'CCV terminal not reachable'))
     }
+    if (pollSeconds > 0) this.timer = setInterval(() => void this.poll(), pollSeconds * 1000)
+  }
+
+  /** Reads back every transaction still pending: one whose webhook was lost is acted on here. */
+  async poll(): Promise<void> {
+    for (const [reference, terminalId] of [...this.cloud.pending]) {
+      await this.transactionChanged(terminalId, reference).catch((error) => this.o.logger.warn({ err: error, terminal: terminalId, reference }, 'CCV transaction poll failed'))
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer)
   }
 
   /** The driver pressed "start" (at `connectorId`) on the terminal. */
@@ -43,20 +60,32 @@ export class CcvTerminals {
     await this.cloud.readCard(terminalId)
   }
 
-  /** A webhook for `reference` on `terminalId`: read the transaction and act on what it says. */
-  async transactionChanged(terminalId: string, reference: string): Promise<string> {
+  /**
+   * A webhook (or the poll) for `reference` on `terminalId`: read the transaction and act on what it
+   * says, one at a time per terminal, so a duplicated webhook or a poll beside it finds it handled.
+   */
+  transactionChanged(terminalId: string, reference: string): Promise<string> {
+    return this.o.desk.serial(terminalId, () => this.handleTransaction(terminalId, reference))
+  }
+
+  private async handleTransaction(terminalId: string, reference: string): Promise<string> {
     const t = await this.o.desk.terminal(terminalId)
     if (!t || t.provider !== 'ccv') return 'unknown_terminal'
     const tx = await this.cloud.transaction(reference)
     if (tx.details?.terminalId && tx.details.terminalId !== terminalId) return 'other_terminal'
     if (tx.status === 'pending') return 'pending'
+    this.cloud.pending.delete(reference)
     if (tx.type === 'token') {
+      // A card read acts once: a duplicated webhook, or the poll beside it, finds it handled.
+      if (this.tokensHandled.has(reference)) return 'handled'
+      this.tokensHandled.add(reference)
+      if (this.tokensHandled.size > 1000) this.tokensHandled.delete(this.tokensHandled.values().next().value!)
       if (tx.status !== 'success' || !tx.details?.token) {
         await this.o.desk.ready(t, { lines: ['The card could not be read'] })
         return 'unreadable'
       }
       const a = authorisationOf(tx)
-      return this.o.desk.cardRead(terminalId, a.card!, { mayStart: false })
+      return this.o.desk.handleCard(terminalId, a.card!, { mayStart: false })
     }
     const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, reference))
     const connectorId = known?.connectorId ?? this.pendingStarts.get(terminalId) ?? t.connectorIds[0]

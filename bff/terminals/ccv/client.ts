@@ -86,15 +86,28 @@ export class CcvCloud implements PaymentTerminal {
 
   /** A card token request: the card presented to stop is compared with the one that started. */
   async readCard(terminalId: string): Promise<void> {
-    await this.call('POST', '/api/v1/token', { method: 'terminal', webhookUrl: this.webhookUrl(terminalId), details: { terminalId, operatingEnvironment: 'UNATTENDED' } })
+    this.waitFor(terminalId, await this.call('POST', '/api/v1/token', { method: 'terminal', webhookUrl: this.webhookUrl(terminalId), details: { terminalId, operatingEnvironment: 'UNATTENDED' } }))
   }
 
   async transaction(reference: string): Promise<CcvTransaction> {
     return transaction.parse(await this.call('GET', `/api/v1/transaction?reference=${encodeURIComponent(reference)}`))
   }
 
-  async authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<null> {
-    await this.call('POST', '/api/v1/payment', {
+  /**
+   * Authorisations and token requests the terminal still waits on (reference → terminal): their
+   * webhook may never come, so the adapter reads them back now and then (CCV: "check the status").
+   */
+  readonly pending = new Map<string, string>()
+
+  private waitFor(terminalId: string, body: unknown): CcvTransaction {
+    const tx = transaction.parse(body)
+    if (tx.status === 'pending') this.pending.set(tx.reference, terminalId)
+    return tx
+  }
+
+  /** The IM30 asks for a card; the payment stays pending until the webhook (or a read) says otherwise. */
+  async authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation> {
+    const answer = await this.call('POST', '/api/v1/payment', {
       transactionType: 'authorise',
       method: 'terminal',
       amount: toMajor(o.amount),
@@ -104,7 +117,7 @@ export class CcvCloud implements PaymentTerminal {
       webhookUrl: this.webhookUrl(terminalId),
       details: { terminalId, operatingEnvironment: 'UNATTENDED' },
     })
-    return null
+    return authorisationOf(this.waitFor(terminalId, answer))
   }
 
   async getAuthorisation(_terminalId: string, id: string): Promise<TerminalAuthorisation> {
