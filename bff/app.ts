@@ -38,6 +38,7 @@ import { meRoutes } from './routes/me'
 import { ownerRoutes, siteAccessRoutes } from './routes/owner'
 import { inviteRoutes } from './routes/invites'
 import { zaptecSiteRoutes } from './charging/zaptec/owner-routes'
+import { collectionSiteRoutes } from './payments/collection/routes'
 import { devRoutes } from './routes/dev'
 import { rateLimiters, type Limiters } from './routes/rate-limit'
 import { clientIp, type TrustProxy } from './http/client-address'
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps) {
     .route('/api/sites', siteRoutes(ctx))
     .route('/api/sites', siteAccessRoutes(ctx))
     .route('/api/sites', zaptecSiteRoutes(ctx))
+    .route('/api/sites', collectionSiteRoutes(ctx))
     .route('/api/sessions', sessionRoutes(ctx))
     .route('/api/receipts', receiptRoutes(ctx))
     .route('/api/payments/simulated', demo && deps.simulatedPayments ? simulatedPaymentRoutes(deps.simulatedPayments) : new Hono())

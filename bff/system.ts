@@ -15,13 +15,17 @@ import type { ChargerGateway, ChargerListener } from './charging/gateway'
 import { GatewayRouter } from './charging/router'
 import { ZaptecGateway } from './charging/zaptec/adapter'
 import type { HoldKeeper, PaymentProvider } from './payments/provider'
-import { SimulatedPayments } from './payments/simulated'
+import { simulatedPaymentsOf } from './payments'
 import { Sessions } from './sessions/service'
 import { createMailer, type Mailer } from './mail/mailer'
 import { SupportDesk } from './support/desk'
 import { SupportSweep } from './support/sweep'
 import { startTerminals, type Terminals, type TerminalsConfig } from './terminals'
 import type { DemoTerminalCloud } from './sim/payter-demo'
+import { Cluster } from './cluster/cluster'
+import { ClusterGateway } from './cluster/gateway'
+import { eq, inArray } from 'drizzle-orm'
+import { chargers } from './store/schema'
 
 export interface SystemOptions {
   /** The embedded demo: development outbox, simulated card form and provider. Production (false) unless set. */
@@ -69,6 +73,8 @@ export interface System {
   central: OcppCentralSystem
   sessions: Sessions
   live: LiveBus
+  /** This process among the others on the database. */
+  cluster: Cluster
   zaptec: ZaptecGateway
   /** Tests run it with run(). */
   supportSweep: SupportSweep
@@ -78,7 +84,10 @@ export interface System {
 }
 
 export async function startSystem(o: SystemOptions): Promise<System> {
+  const cluster = new Cluster({ db: o.store.db, signals: o.store.signals, logger: o.logger })
+  await cluster.start()
   const live = new LiveBus()
+  live.connect(o.store.signals, cluster.processId)
   const meterIntervalSeconds = o.meterIntervalSeconds ?? 10
   // Sessions and the gateways need each other: the router reaches the adapters once they exist.
   const gateways: Record<string, ChargerGateway> = {}
@@ -91,6 +100,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     holdKeepers,
     chargers: router,
     live,
+    leases: cluster.leases,
     logger: o.logger,
     clock: o.clock,
     startTimeoutSeconds: o.startTimeoutSeconds ?? 120,
@@ -113,12 +123,31 @@ export async function startSystem(o: SystemOptions): Promise<System> {
       await sessions.chargerConnection(e)
     },
   }
-  const central = new OcppCentralSystem({ db: o.store.db, listener, logger: o.logger, meterIntervalSeconds, clock: o.clock })
-  gateways.ocpp = central
+  const central = new OcppCentralSystem({
+    db: o.store.db,
+    listener,
+    logger: o.logger,
+    meterIntervalSeconds,
+    clock: o.clock,
+    presence: { connected: (id) => cluster.link(id), disconnected: (id) => cluster.unlink(id) },
+  })
+  // OCPP chargers hold a WebSocket to one process: commands reach it wherever they are asked.
+  gateways.ocpp = new ClusterGateway(central, cluster)
+  cluster.onMoved((id) => void central.drop(id))
+  cluster.onDeclaredDead(() => central.dropAll())
+  // Chargers held by a process that died are offline until they reconnect (to any process).
+  const chargersLost = async (ids: string[]) => {
+    const rows = await o.store.db.select({ id: chargers.id, lastSeenAt: chargers.lastSeenAt }).from(chargers).where(inArray(chargers.id, ids))
+    for (const r of rows) {
+      await o.store.db.update(chargers).set({ online: false }).where(eq(chargers.id, r.id))
+      await listener.chargerConnection({ chargerId: r.id, online: false, lastSeenAt: r.lastSeenAt }).catch((error) => o.logger.error({ err: error, chargerId: r.id }, 'recording a lost charger failed'))
+    }
+  }
   const zaptec = new ZaptecGateway({
     db: o.store.db,
     listener,
     logger: o.logger,
+    leases: cluster.leases,
     clock: o.clock,
     apiBaseUrl: o.zaptecApiUrl,
     // the "plug in now" window is the session's start timeout
@@ -154,7 +183,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     trustProxy: o.trustProxy,
     store: o.store,
     payments: o.payments,
-    simulatedPayments: o.payments instanceof SimulatedPayments ? o.payments : undefined,
+    simulatedPayments: simulatedPaymentsOf(o.payments),
     sessions,
     mailer,
     live,
@@ -171,8 +200,9 @@ export async function startSystem(o: SystemOptions): Promise<System> {
   })
   server.on('upgrade', central.handleUpgrade)
   if (o.sweepSeconds !== 0) sessions.startSweeping(o.sweepSeconds ?? 2)
+  const reaper = o.sweepSeconds === 0 ? undefined : cluster.reapEvery(2000, chargersLost)
   const deskDeps = { db: o.store.db, sessions, payments: o.payments, mailer, live, logger: o.logger, clock: sessions.clock }
-  const supportSweep = new SupportSweep({ ...deskDeps, desk: new SupportDesk(deskDeps), staleHoldHours: o.staleHoldHours })
+  const supportSweep = new SupportSweep({ ...deskDeps, desk: new SupportDesk(deskDeps), staleHoldHours: o.staleHoldHours, leases: cluster.leases })
   if (o.sweepSeconds !== 0 && o.supportSweepSeconds !== 0) supportSweep.start(o.supportSweepSeconds ?? 600)
 
   return {
@@ -184,14 +214,17 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     zaptec,
     sessions,
     live,
+    cluster,
     supportSweep,
     terminals,
     async close() {
       sessions.stopSweeping()
       terminals.close()
       supportSweep.stop()
+      clearInterval(reaper)
       await central.close()
       await zaptec.close()
+      await cluster.stop()
       server.closeAllConnections?.()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

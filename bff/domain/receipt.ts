@@ -46,6 +46,8 @@ export interface ReceiptInput {
     /** IANA zone of the site ('Europe/Stockholm'): the receipt's times are its clock. */
     timezone: string
   }
+  /** Who sold, when not the site: the platform, when its payment processor collected (collection mode `platform`). */
+  seller?: { legalName: string; orgNumber: string; vatNumber: string; address: string } | null
   charger: { id: string; connectorId: number; evseId: string }
   startedAt: Date | null
   stoppedAt: Date | null
@@ -107,7 +109,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptView {
     number: input.number,
     issuedAt: input.issuedAt.toISOString(),
     kind: 'simplified_invoice',
-    seller: { legalName: site.legalName, orgNumber: site.orgNumber, vatNumber: site.vatNumber, address },
+    seller: input.seller ?? { legalName: site.legalName, orgNumber: site.orgNumber, vatNumber: site.vatNumber, address },
     site: { name: site.name, address },
     timeZone: site.timezone,
     charger: { id: input.charger.id, connectorId: input.charger.connectorId, evseId: input.charger.evseId },

@@ -43,6 +43,8 @@ export interface PaymentEvent {
   type: 'hold_placed' | 'hold_failed' | 'captured' | 'released' | 'refunded' | 'other'
   providerType: string
   holdId: string | null
+  /** A Connect event's connected account (`account.updated`, a payout on it); null otherwise. */
+  account?: string | null
 }
 
 /** One hold as the provider's own books show it, for reconciliation. */
@@ -79,19 +81,27 @@ export type HoldKeeper = Pick<PaymentProvider, 'getHold' | 'capture' | 'release'
 export interface PaymentProvider {
   readonly name: 'stripe' | 'simulated'
   publicConfig(): PublicPaymentConfig
+  /** What the browser confirms this hold with, when that depends on the hold (a site's own Stripe account). */
+  holdConfig?(holdId: string): Promise<PublicPaymentConfig>
   createHold(input: {
     amount: number
     currency: string
     sessionId: string
     description: string
     idempotencyKey: string
+    /** A destination charge: the captured money goes on to this connected account (Stripe Connect). */
+    transferTo?: string
   }): Promise<{ hold: Hold; clientSecret: string }>
   getHold(id: string): Promise<Hold>
-  /** Capture `amount` (≤ the held amount); the rest is released. */
-  capture(id: string, amount: number, idempotencyKey: string): Promise<Hold>
+  /** Capture `amount` (≤ the held amount); the rest is released. A destination charge keeps `applicationFee` for us. */
+  capture(id: string, amount: number, idempotencyKey: string, connect?: { applicationFee: number }): Promise<Hold>
   /** Cancel the hold: everything is released. */
   release(id: string, idempotencyKey: string): Promise<Hold>
-  refund(id: string, amount: number, idempotencyKey: string): Promise<{ refundId: string; amount: number }>
+  /**
+   * Refund part of what was captured. For a destination charge (`reverseTransfer`), the transfer and
+   * our fee are reversed in proportion; `feeRefunded` is then the fee given back so far, as the provider reports it.
+   */
+  refund(id: string, amount: number, idempotencyKey: string, connect?: { reverseTransfer: true }): Promise<{ refundId: string; amount: number; feeRefunded?: number }>
   /** The fingerprint of a payment method the driver presents to stop by card. */
   cardFingerprint(paymentMethodId: string): Promise<string | null>
   /** Verifies the signature on the raw body; throws PaymentError('bad_signature') otherwise. */

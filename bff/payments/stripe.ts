@@ -68,6 +68,7 @@ export class StripePayments implements PaymentProvider {
     sessionId: string
     description: string
     idempotencyKey: string
+    transferTo?: string
   }): Promise<{ hold: Hold; clientSecret: string }> {
     const intent = await refusals(() =>
       this.stripe.paymentIntents.create(
@@ -79,6 +80,8 @@ export class StripePayments implements PaymentProvider {
           description: input.description,
           metadata: { session_id: input.sessionId },
           payment_method_options: { card: { request_three_d_secure: 'automatic' } },
+          // A destination charge: the platform sells, Stripe moves the money on to the owner at capture.
+          ...(input.transferTo ? { transfer_data: { destination: input.transferTo } } : {}),
         },
         { idempotencyKey: input.idempotencyKey },
       ),
@@ -91,9 +94,11 @@ export class StripePayments implements PaymentProvider {
     return toHold(await refusals(() => this.stripe.paymentIntents.retrieve(id, { expand })))
   }
 
-  async capture(id: string, amount: number, idempotencyKey: string): Promise<Hold> {
+  async capture(id: string, amount: number, idempotencyKey: string, connect?: { applicationFee: number }): Promise<Hold> {
+    // The fee is set at capture, on the amount actually captured (a hold is seldom captured whole).
+    const fee = connect ? { application_fee_amount: connect.applicationFee } : {}
     const intent = await refusals(() =>
-      this.stripe.paymentIntents.capture(id, { amount_to_capture: amount, expand }, { idempotencyKey }),
+      this.stripe.paymentIntents.capture(id, { amount_to_capture: amount, ...fee, expand }, { idempotencyKey }),
     )
     return toHold(intent)
   }
@@ -111,9 +116,15 @@ export class StripePayments implements PaymentProvider {
     }
   }
 
-  async refund(id: string, amount: number, idempotencyKey: string): Promise<{ refundId: string; amount: number }> {
-    const refund = await refusals(() => this.stripe.refunds.create({ payment_intent: id, amount }, { idempotencyKey }))
-    return { refundId: refund.id, amount: refund.amount }
+  async refund(id: string, amount: number, idempotencyKey: string, connect?: { reverseTransfer: true }): Promise<{ refundId: string; amount: number; feeRefunded?: number }> {
+    const reversal = connect ? { reverse_transfer: true, refund_application_fee: true } : {}
+    const refund = await refusals(() => this.stripe.refunds.create({ payment_intent: id, amount, ...reversal }, { idempotencyKey }))
+    if (!connect) return { refundId: refund.id, amount: refund.amount }
+    // Stripe gives back our fee in proportion; how much it gave back so far is on the application fee.
+    const intent = await refusals(() => this.stripe.paymentIntents.retrieve(id, { expand: ['latest_charge.application_fee'] }))
+    const charge = typeof intent.latest_charge === 'object' ? intent.latest_charge : null
+    const fee = charge && typeof charge.application_fee === 'object' ? charge.application_fee : null
+    return { refundId: refund.id, amount: refund.amount, feeRefunded: fee?.amount_refunded ?? 0 }
   }
 
   async cardFingerprint(paymentMethodId: string): Promise<string | null> {
@@ -137,7 +148,9 @@ export class StripePayments implements PaymentProvider {
       }
       throw error
     }
-    return { id: event.id, type: eventTypes[event.type] ?? 'other', providerType: event.type, holdId: holdIdOf(event) }
+    const object = event.data.object as { object?: string; id?: string }
+    const account = event.account ?? (object.object === 'account' ? (object.id ?? null) : null)
+    return { id: event.id, type: eventTypes[event.type] ?? 'other', providerType: event.type, holdId: holdIdOf(event), account }
   }
 
   minimumCharge(currency: string): number {

@@ -3,6 +3,7 @@ import type { Tx } from '../store/db'
 import { connectors, receiptCounters, receipts, sessions, sites } from '../store/schema'
 import { buildReceipt, receiptNumber } from '../domain/receipt'
 import { minimumCharge } from '../payments/minimums'
+import { sellerOfSession } from '../payments/collection/router'
 import type { ReceiptView } from '../views'
 
 type SessionRow = typeof sessions.$inferSelect
@@ -22,14 +23,18 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
     .select()
     .from(connectors)
     .where(and(eq(connectors.chargerId, s.chargerId), eq(connectors.connectorId, s.connectorId)))
-  const sequence = await nextSequence(tx, site.orgNumber)
+  // The seller is whoever collected the card payment; its own number series. Otherwise the site sells.
+  const seller = s.method === 'card' ? await sellerOfSession(tx, s.id) : null
+  const orgNumber = seller?.orgNumber ?? site.orgNumber
+  const sequence = await nextSequence(tx, orgNumber)
   const cost = s.finalCost!
-  const number = receiptNumber(site.orgNumber, sequence)
+  const number = receiptNumber(orgNumber, sequence)
   const receipt = buildReceipt({
     number,
     issuedAt: now,
     sessionId: s.id,
     site,
+    seller,
     charger: { id: s.chargerId, connectorId: s.connectorId, evseId: connector.evseId },
     startedAt: s.startedAt,
     stoppedAt: s.stoppedAt,
@@ -50,7 +55,7 @@ export async function issueReceipt(tx: Tx, s: SessionRow, now: Date): Promise<Re
   await tx.insert(receipts).values({
     number,
     sessionId: s.id,
-    orgNumber: site.orgNumber,
+    orgNumber,
     sequence,
     tokenHash: s.receiptTokenHash,
     issuedAt: now,

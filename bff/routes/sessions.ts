@@ -95,7 +95,8 @@ export function sessionRoutes(d: AppContext) {
             clientSecret: created.clientSecret,
             holdAmount: created.session.holdAmount,
             currency: created.session.currency,
-            ...d.payments.publicConfig(),
+            // A site collecting on its own Stripe account: the browser confirms with that account's key.
+            ...(d.payments.holdConfig && created.session.paymentId ? await d.payments.holdConfig(created.session.paymentId) : d.payments.publicConfig()),
           }
         : null
       return c.json({ session: await snapshot(created.session, { token: created.stopToken }), payment, stopToken: created.stopToken }, 201)

@@ -2,27 +2,31 @@ import { Hono } from 'hono'
 import { eq } from 'drizzle-orm'
 import type { AppContext } from '../app'
 import { AppError } from '../errors'
-import { PaymentError } from '../payments/provider'
+import { PaymentError, type PaymentEvent } from '../payments/provider'
+import { SitePayments } from '../payments/collection/router'
+import { refreshConnectedAccount } from '../payments/collection/onboarding'
 import { sessionEvents, sessions, webhookEvents } from '../store/schema'
 
 /**
- * Stripe's events, signature checked on the raw body. Each event is handled once (replays are
- * no-ops) and in any order: the handlers only move a session forward from what the provider
- * reports now, never back.
+ * Stripe's events, signature checked on the raw body: the platform account's at /stripe, a site's
+ * own Stripe account's at /stripe/sites/:siteId (checked with that site's webhook secret). Each
+ * event is handled once (replays are no-ops) and in any order: the handlers only move a session
+ * forward from what the provider reports now, never back.
  */
 export function webhookRoutes(d: AppContext) {
-  return new Hono().post('/stripe', async (c) => {
-    const raw = await c.req.text()
-    let event
+  async function verified(parse: () => Promise<PaymentEvent>): Promise<PaymentEvent> {
     try {
-      event = await d.payments.parseWebhook(raw, c.req.header('stripe-signature'))
+      return await parse()
     } catch (error) {
       if (error instanceof PaymentError) throw new AppError(400, error.code, error.message)
       throw error
     }
+  }
+
+  async function handle(event: PaymentEvent): Promise<void> {
     // Marked seen only after its effect: a crash in between leaves Stripe's retry welcome (every effect is idempotent).
     const [seen] = await d.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id))
-    if (seen) return c.json({ received: true })
+    if (seen) return
     const [session] = event.holdId ? await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId)) : []
     if (session) {
       await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
@@ -33,7 +37,24 @@ export function webhookRoutes(d: AppContext) {
       // Cancelled or expired at the provider: the session must not go on as if it were paid.
       if (event.type === 'released') await d.sessions.holdCanceled(session.id)
     }
+    // An owner finished (or fell behind on) onboarding: card payments at the site follow what Stripe says.
+    if (event.providerType === 'account.updated' && event.account && d.payments instanceof SitePayments) {
+      await refreshConnectedAccount(d.db, d.payments, event.account, d.sessions.clock())
+    }
     await d.db.insert(webhookEvents).values({ id: event.id, type: event.providerType }).onConflictDoNothing()
-    return c.json({ received: true })
-  })
+  }
+
+  return new Hono()
+    .post('/stripe', async (c) => {
+      const raw = await c.req.text()
+      await handle(await verified(() => d.payments.parseWebhook(raw, c.req.header('stripe-signature'))))
+      return c.json({ received: true })
+    })
+    .post('/stripe/sites/:siteId', async (c) => {
+      const payments = d.payments
+      if (!(payments instanceof SitePayments)) throw new AppError(404, 'not_found', 'No site collects on its own Stripe account here.')
+      const raw = await c.req.text()
+      await handle(await verified(() => payments.parseSiteWebhook(c.req.param('siteId'), raw, c.req.header('stripe-signature'))))
+      return c.json({ received: true })
+    })
 }
