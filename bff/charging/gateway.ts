@@ -9,6 +9,7 @@ export type RemoteResult = 'Accepted' | 'Rejected'
 
 /** The charger is not connected: a command cannot reach it now. */
 export class ChargerOfflineError extends Error {
+  override readonly name = 'ChargerOfflineError'
   constructor(readonly chargerId: string) {
     super(`Charger ${chargerId} is offline`)
   }

@@ -10,6 +10,7 @@ import { intents, sessionEvents, sessions } from '../store/schema'
 import type { ChargerGateway } from '../charging/gateway'
 import type { HoldKeeper, PaymentProvider } from '../payments/provider'
 import type { LiveBus } from '../live'
+import type { Leases } from '../cluster/leases'
 import { notFound } from '../errors'
 import { nextState, type SessionEvent } from '../domain/session'
 import { MeterBuffer } from './meter-buffer'
@@ -25,6 +26,8 @@ export interface SessionsOptions {
   holdKeepers?: Record<string, HoldKeeper>
   chargers: ChargerGateway
   live: LiveBus
+  /** Leases of this process (bff/cluster): a session's intents run in one process at a time. */
+  leases: Leases
   logger: Logger
   clock?: () => Date
   /** A started charger has this long to report StartTransaction (the car must be plugged in by then). */
@@ -67,6 +70,7 @@ export class SessionCore {
   readonly db: Db
   readonly payments: PaymentProvider
   readonly chargers: ChargerGateway
+  readonly leases: Leases
   readonly logger: Logger
   readonly clock: () => Date
   readonly settings: Settings
@@ -77,6 +81,7 @@ export class SessionCore {
     this.db = o.db
     this.payments = o.payments
     this.chargers = o.chargers
+    this.leases = o.leases
     this.logger = o.logger
     this.clock = o.clock ?? (() => new Date())
     this.settings = {
@@ -89,6 +94,10 @@ export class SessionCore {
       offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
     }
     this.meter = new MeterBuffer(this.db, this.clock, (id) => this.publish(id))
+    // A session changed by another process is read again here at its next reading.
+    o.live.onRelayed((topic) => {
+      if (topic.startsWith('session:')) this.meter.forget(topic.slice('session:'.length))
+    })
   }
 
   /** Who keeps this session's hold: the app's payment provider, or the terminal that took the card. */

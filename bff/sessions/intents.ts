@@ -21,30 +21,61 @@ export function retryDelayMs(attempts: number): number {
   return Math.min(2 ** Math.max(1, attempts), 300) * 1000
 }
 
+/**
+ * A session's intents are carried out by one process at a time, under a lease on the session; a
+ * process that dies with the lease loses it after this long (or when it is found dead), and any
+ * other process carries the intents on with the same keys.
+ */
+export const intentLeaseMs = 120_000
+
 export class IntentWorker {
-  /** In-flight guard within this process; the intent row stays the record of what is done. */
-  private readonly running = new Set<number>()
+  /** Sessions whose intents a call in this process is carrying out (it also takes those added meanwhile). */
+  private readonly active = new Set<string>()
 
   constructor(
     private readonly core: SessionCore,
     private readonly afterMoney: (sessionId: string) => Promise<void>,
   ) {}
 
-  /** Carries out a session's pending intents in order. Safe to call at any time, any number of times. */
+  /**
+   * Carries out a session's pending intents in order. Safe to call at any time, any number of
+   * times, from any process: while one call holds the session's lease, the others return at once
+   * and the holder takes the intents written meanwhile too (the sweep retries any it missed).
+   */
   async runPending(sessionId: string, o: { dueOnly?: boolean } = {}): Promise<void> {
-    const now = this.core.clock()
-    const pending = await this.core.db
-      .select()
-      .from(intents)
-      .where(
-        and(
-          eq(intents.sessionId, sessionId),
-          eq(intents.status, 'pending'),
-          o.dueOnly ? or(isNull(intents.notBefore), lte(intents.notBefore, now)) : undefined,
-        ),
-      )
-      .orderBy(asc(intents.id))
-    for (const intent of pending) await this.run(intent)
+    if (this.active.has(sessionId)) return
+    this.active.add(sessionId)
+    try {
+      await this.core.leases.with(`intents:${sessionId}`, intentLeaseMs, () => this.runLeased(sessionId, o))
+    } finally {
+      this.active.delete(sessionId)
+    }
+  }
+
+  private async runLeased(sessionId: string, o: { dueOnly?: boolean }): Promise<void> {
+    const tried = new Set<number>()
+    for (;;) {
+      const now = this.core.clock()
+      const pending = await this.core.db
+        .select()
+        .from(intents)
+        .where(
+          and(
+            eq(intents.sessionId, sessionId),
+            eq(intents.status, 'pending'),
+            o.dueOnly ? or(isNull(intents.notBefore), lte(intents.notBefore, now)) : undefined,
+          ),
+        )
+        .orderBy(asc(intents.id))
+      const next = pending.filter((i) => !tried.has(i.id))
+      if (next.length === 0) return
+      for (const intent of next) {
+        tried.add(intent.id)
+        // Renewed before each intent; lost (we stalled past it, another process took over): stop here.
+        if (!(await this.core.leases.take(`intents:${sessionId}`, intentLeaseMs))) return
+        await this.run(intent)
+      }
+    }
   }
 
   /** Sessions with intents due now. */
@@ -57,8 +88,6 @@ export class IntentWorker {
   }
 
   private async run(intent: IntentRow): Promise<void> {
-    if (this.running.has(intent.id)) return
-    this.running.add(intent.id)
     const { db, clock } = this.core
     try {
       await db.update(intents).set({ attempts: sql`${intents.attempts} + 1` }).where(eq(intents.id, intent.id))
@@ -79,8 +108,6 @@ export class IntentWorker {
         .update(intents)
         .set({ lastError: String((error as Error).message ?? error).slice(0, 500), notBefore: new Date(clock().getTime() + retryDelayMs(intent.attempts + 1)) })
         .where(eq(intents.id, intent.id))
-    } finally {
-      this.running.delete(intent.id)
     }
   }
 

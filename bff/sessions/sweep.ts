@@ -126,11 +126,15 @@ export class SessionSweep {
     await this.core.chargers.askStatus(chargerId).catch((error) => this.core.logger.debug({ err: error, chargerId }, 'status request failed'))
   }
 
-  /** Runs tick() now (recovery) and then every `seconds`. */
+  /**
+   * Runs tick() now (recovery) and then every `seconds`, in one process at a time: the one holding
+   * the sweep's lease, taken over by another within a few ticks when that process is gone.
+   */
   start(seconds = 2): void {
+    const leaseMs = Math.max(seconds * 5000, 10_000)
     const loop = async () => {
       try {
-        await this.tick()
+        if (await this.core.leases.take('session-sweep', leaseMs)) await this.tick()
       } catch (error) {
         this.core.logger.error({ err: error }, 'session sweep failed')
       }

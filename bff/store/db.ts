@@ -12,12 +12,15 @@ import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import lockfile from 'proper-lockfile'
 import * as schema from './schema'
+import { InProcessSignals, PostgresSignals, type Signals } from '../cluster/signals'
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>
 
 export interface Store {
   db: Db
   kind: 'pglite' | 'postgres'
+  /** Signals between the processes on this database (LISTEN/NOTIFY; one process on PGlite). */
+  signals: Signals
   /** Readiness: true when the database answers. */
   ping(): Promise<boolean>
   close(): Promise<void>
@@ -68,12 +71,32 @@ async function openPostgres(url: string, logger: Logger): Promise<Store> {
     throw new Error(`Cannot reach PostgreSQL at DATABASE_URL: ${(error as Error).message}`)
   }
   const db = drizzlePg(pool, { schema }) as unknown as Db
-  await migratePg(db as never, { migrationsFolder })
+  await migrateLocked(pool)
+  const signals = new PostgresSignals(url, pool, logger)
   return {
     db,
     kind: 'postgres',
+    signals,
     ping: () => pool.query('select 1').then(() => true, () => false),
-    close: () => pool.end(),
+    close: async () => {
+      await signals.close()
+      await pool.end()
+    },
+  }
+}
+
+/** Any fixed number: the advisory lock that lets one process at a time migrate. */
+const migrationLock = 7_241_530_113
+
+/** Processes starting at once migrate one after the other; the later ones find nothing left to do. */
+async function migrateLocked(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect()
+  try {
+    await client.query('select pg_advisory_lock($1)', [migrationLock])
+    await migratePg(drizzlePg(client, { schema }) as never, { migrationsFolder })
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [migrationLock]).catch(() => {})
+    client.release()
   }
 }
 
@@ -94,6 +117,7 @@ async function openPglite(dataDir: string | undefined): Promise<Store> {
   return {
     db,
     kind: 'pglite',
+    signals: new InProcessSignals(),
     ping: () => client.query('select 1').then(() => true, () => false),
     close: async () => {
       await client.close()

@@ -6,6 +6,7 @@
  * Every decision goes into the audit log (actor: none, i.e. the sweep).
  */
 import { and, eq, inArray, isNotNull, lt, notExists } from 'drizzle-orm'
+import type { Leases } from '../cluster/leases'
 import { auditLog, refunds, sessions } from '../store/schema'
 import { audit } from './audit'
 import type { DeskDeps, SupportDesk } from './desk'
@@ -20,6 +21,8 @@ export interface SweepOptions extends DeskDeps {
   desk: SupportDesk
   /** A hold on an ended session older than this is released (default 24). */
   staleHoldHours?: number
+  /** One process at a time runs the sweep: the one holding its lease. */
+  leases: Leases
 }
 
 /** A refund younger than this may still be in flight from its own request. */
@@ -97,11 +100,11 @@ export class SupportSweep {
     return decisions
   }
 
-  /** Runs every `seconds` (the first run after one interval: the session sweep does recovery first). */
+  /** Runs every `seconds` (the first run after one interval: the session sweep does recovery first), in one process at a time. */
   start(seconds: number): void {
     const loop = async () => {
       try {
-        await this.run()
+        if (await this.o.leases.take('support-sweep', seconds * 2000)) await this.run()
       } catch (error) {
         this.o.logger.error({ err: error }, 'support sweep failed')
       }

@@ -30,6 +30,15 @@ export interface OcppCentralSystemOptions {
   clock?: () => Date
   /** How long a remote command waits for the charger's answer. */
   commandTimeoutMs?: number
+  /** Where several processes share the chargers: told of each connection before anyone else. */
+  presence?: ChargerPresence
+}
+
+/** The registry of which process holds which charger (see bff/cluster). */
+export interface ChargerPresence {
+  connected(chargerId: string): Promise<void>
+  /** False when another process holds the charger now: then this disconnect changes nothing. */
+  disconnected(chargerId: string): Promise<boolean>
 }
 
 type Params = Record<string, any>
@@ -103,6 +112,9 @@ export class OcppCentralSystem implements ChargerGateway {
   private readonly verified = new Map<string, { passwordHash: string; passwordDigest: string }>()
   /** Running transactions as MeterValues needs them: read once, dropped when bound to a session or stopped. */
   private readonly running = new Map<number, Promise<TransactionRow | null>>()
+  /** The cached transactions of each charger: dropped when it connects (it may come from another process). */
+  private readonly runningOf = new Map<string, Set<number>>()
+  private readonly presence: ChargerPresence | undefined
   private readonly latest = new GroupCommit<Latest>((batch) => this.writeLatest(batch))
   /** Per charger, messages in its chain not yet answered. */
   private readonly queued = new Map<string, number>()
@@ -114,6 +126,7 @@ export class OcppCentralSystem implements ChargerGateway {
     this.meterIntervalSeconds = opts.meterIntervalSeconds
     this.clock = opts.clock ?? (() => new Date())
     this.commandTimeoutMs = opts.commandTimeoutMs ?? 10_000
+    this.presence = opts.presence
     this.server = new RPCServer({
       protocols: ['ocpp1.6'],
       strictMode: true,
@@ -210,6 +223,16 @@ export class OcppCentralSystem implements ChargerGateway {
     }
   }
 
+  /** Closes a charger's connection here (it now talks to another process); it may reconnect. */
+  async drop(chargerId: string): Promise<void> {
+    await this.clients.get(chargerId)?.close({ code: 1012, reason: 'Connect again' })
+  }
+
+  /** Closes every charger connection here; each may reconnect, to this process or another. */
+  async dropAll(): Promise<void> {
+    await Promise.all([...this.clients.keys()].map((id) => this.drop(id)))
+  }
+
   /** Closes every charger connection and the RPC server, after the messages in hand are handled. */
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close({ code: 1001, reason: 'Server shutting down' })))
@@ -277,6 +300,8 @@ export class OcppCentralSystem implements ChargerGateway {
     const chargerId = client.identity!
     const previous = this.clients.get(chargerId)
     this.clients.set(chargerId, client)
+    for (const id of this.runningOf.get(chargerId) ?? []) this.running.delete(id)
+    this.runningOf.delete(chargerId)
     if (previous) {
       this.log.info({ chargerId }, 'charger reconnected: closing its previous connection')
       previous.close({ code: 1001, reason: 'Replaced by a new connection' }).catch(() => {})
@@ -316,6 +341,11 @@ export class OcppCentralSystem implements ChargerGateway {
   }
 
   private async connectionChanged(chargerId: string, online: boolean): Promise<void> {
+    if (online) await this.presence?.connected(chargerId)
+    else if (this.presence && !(await this.presence.disconnected(chargerId))) {
+      this.log.info({ chargerId }, 'charger moved to another process')
+      return
+    }
     const [before] = await this.db.select({ lastSeenAt: chargers.lastSeenAt }).from(chargers).where(eq(chargers.id, chargerId))
     await this.db
       .update(chargers)
@@ -572,6 +602,10 @@ export class OcppCentralSystem implements ChargerGateway {
       .then(([row]) => {
         // Only running transactions are kept: their stop drops them.
         if (!row || row.stoppedAt) this.running.delete(id)
+        else {
+          const ids = this.runningOf.get(row.chargerId) ?? new Set<number>()
+          this.runningOf.set(row.chargerId, ids.add(id))
+        }
         return row ?? null
       })
     this.running.set(id, read)

@@ -24,6 +24,7 @@ import type { ChargerGateway, ChargerListener, RemoteResult, StopCause } from '.
 import { commands, operatingModes, ZaptecApi, zaptecDate, type ApiCall, type ChargerState, type ZaptecApiOptions } from './api'
 import { CredentialSealer } from './credentials'
 import { zaptecCalls, zaptecChargers, zaptecInstallations, zaptecSessions, zaptecWebhookTokens } from './schema'
+import type { Leases } from '../../cluster/leases'
 
 export type Installation = typeof zaptecInstallations.$inferSelect
 type SessionRow = typeof zaptecSessions.$inferSelect
@@ -37,6 +38,8 @@ export interface ZaptecGatewayOptions {
   db: Db
   listener: ChargerListener
   logger: pino.Logger
+  /** Several processes poll in turn: the one holding the poll's lease; the others read what it saw. */
+  leases?: Leases
   clock?: () => Date
   /** Zaptec's API (default https://api.zaptec.com); the fake cloud's address in the demo and tests. */
   apiBaseUrl?: string
@@ -103,6 +106,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
   private readonly startRepeatMs: number
   private readonly requestsPerSecond: number
   private readonly apiOptions: ZaptecGatewayOptions['api']
+  private readonly leases: Leases | undefined
   private readonly sealer: CredentialSealer
   private readonly chains = new PerCharger()
   private readonly clients = new Map<string, { key: string; api: ZaptecApi }>()
@@ -130,6 +134,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     this.startRepeatMs = (o.startRepeatSeconds ?? 120) * 1000
     this.requestsPerSecond = o.requestsPerSecond ?? 8
     this.apiOptions = o.api
+    this.leases = o.leases
     this.sealer = new CredentialSealer(o.db)
   }
 
@@ -138,7 +143,7 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
     await this.refreshChargers()
     await this.recover()
     if (this.pollMs > 0) {
-      this.timer = setInterval(() => void this.poll().catch((error) => this.log.error({ err: error }, 'Zaptec poll failed')), this.pollMs)
+      this.timer = setInterval(() => void this.pollInTurn().catch((error) => this.log.error({ err: error }, 'Zaptec poll failed')), this.pollMs)
       this.timer.unref()
     }
   }
@@ -216,6 +221,12 @@ export class ZaptecGateway extends EventEmitter<{ waiting: [WaitingEvent] }> imp
       // Web hooks only: what the last web hook showed, if any.
       else if (target.charger.operatingMode !== null) await this.tellStatus(chargerId, statusOf(target.charger.operatingMode, null))
     })
+  }
+
+  /** This process polls while it holds the lease; otherwise its isOnline answers follow what the poller stored. */
+  private async pollInTurn(): Promise<void> {
+    if (!this.leases || (await this.leases.take('zaptec-poll', this.pollMs * 4))) await this.poll()
+    else await this.refreshChargers()
   }
 
   /** One round of polling: chargers with a session every time, the others every idle interval. */
