@@ -12,6 +12,10 @@ import pg from 'pg'
 import { openStore } from '../../bff/store/db'
 import { seedDemo } from '../../bff/store/seed'
 import { provisionCharger } from '../../bff/chargers/provision'
+import { addTerminal } from '../../bff/terminals/provision'
+
+/** The terminals on every campaign charger: one Payter, one CCV IM30 (see terminalOf). */
+export const terminalOf = (chargerId: string, provider: 'payter' | 'ccv') => `${provider === 'payter' ? 'P68' : 'IM30'}-${chargerId}`
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -60,7 +64,15 @@ async function freePort(): Promise<number> {
   return port
 }
 
-export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: string; chargers: number; stripePort: number }): Promise<Bff> {
+export async function startBff(o: {
+  db: 'pglite' | 'postgres'
+  postgresUrl: string
+  chargers: number
+  stripePort: number
+  /** The terminal providers' fakes: the BFF's PAYTER_/CCV_API_URL and keys. */
+  payter: { url: string; apiKey: string }
+  ccv: { url: string; apiKey: string }
+}): Promise<Bff> {
   const work = mkdtempSync(join(tmpdir(), 'laddpunkt-campaign-'))
   const dataDir = join(work, 'data')
   let databaseUrl = ''
@@ -83,7 +95,7 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
   }
   const storeOptions = () => (databaseUrl ? { databaseUrl } : { dataDir })
 
-  // The demo site and its tariff, plus the campaign's chargers, provisioned as an operator would.
+  // The demo site and its tariff, plus the campaign's chargers and their terminals, provisioned as an operator would.
   const chargers: ChargerLogin[] = []
   {
     const store = await openStore(storeOptions())
@@ -93,6 +105,8 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
         const id = `CAMP-${String(i).padStart(4, '0')}`
         const created: { password?: string } = await provisionCharger(store.db, { id, siteId: 'demo', connectors: 1, maxPowerW: 350_000, plug: 'CCS2' }, 'http://127.0.0.1')
         chargers.push({ id, password: created.password! })
+        await addTerminal(store.db, { id: terminalOf(id, 'payter'), chargerId: id, provider: 'payter' })
+        await addTerminal(store.db, { id: terminalOf(id, 'ccv'), chargerId: id, provider: 'ccv' })
       }
     } finally {
       await store.close()
@@ -109,6 +123,8 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
     NODE_ENV: 'test',
     PORT: String(port),
     HOST: '127.0.0.1',
+    // The terminals' clouds call their web hooks here.
+    PUBLIC_URL: base,
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
     SIM_CHARGERS: '0',
@@ -117,6 +133,10 @@ export async function startBff(o: { db: 'pglite' | 'postgres'; postgresUrl: stri
     STRIPE_PUBLISHABLE_KEY: 'pk_test_campaign',
     STRIPE_WEBHOOK_SECRET: webhookSecret,
     STRIPE_API_BASE: `http://127.0.0.1:${o.stripePort}`,
+    PAYTER_API_URL: o.payter.url,
+    PAYTER_API_KEY: o.payter.apiKey,
+    CCV_API_URL: o.ccv.url,
+    CCV_API_KEY: o.ccv.apiKey,
     // Production mode needs a mail server; no mail is sent in the campaign.
     SMTP_URL: 'smtp://127.0.0.1:9',
     // Drivers reach us through a proxy on loopback: each has its own address for the rate limits.

@@ -1,6 +1,7 @@
 /**
  * The fault campaign (issue 9): many sessions at once through campaign charge points against the
- * real BFF (child process) with payments at the fake Stripe, every session with its planned fault.
+ * real BFF (child process) with payments at the fake Stripe, or at the fakes of Payter's and CCV's
+ * clouds for the sessions started by a card on a terminal, every session with its planned fault.
  * Sessions whose fault is a SIGKILL of the BFF run last, among themselves, so that a kill does not
  * blur the other rows. Returns every session's result and the one table.
  */
@@ -8,9 +9,11 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFakeStripe } from '../support/fake-stripe'
+import { startFakePayter } from '../../bff/sim/payter-cloud'
+import { startFakeCcv } from '../../bff/sim/ccv-cloud'
 import { CampaignChargePoint } from './charge-point'
 import { finalBoundMs, serverSettings, startBff, webhookSecret, type Bff, type ChargerLogin } from './bff'
-import { assignKinds, faultKinds, planFor, type FaultKind, type Plan } from './faults'
+import { assignKinds, faultKinds, planFor, type FaultKind, type Plan, type Via } from './faults'
 import { moneyErrors, runSession, type MoneyError, type SessionResult, type World } from './session'
 
 export interface CampaignOptions {
@@ -46,12 +49,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
   const killers = apart ? plans.filter((p) => p.kind === 'bff_kill') : []
   const others = apart ? plans.filter((p) => p.kind !== 'bff_kill') : plans
   const fake = await startFakeStripe()
+  const payter = await startFakePayter({ apiKey: 'payter-campaign-key' })
+  const ccv = await startFakeCcv({ apiKey: 'ccv-campaign-key' })
   // Spares replace a charger whose session got stuck, so one stuck session does not block the rest.
   const chargerCount = o.concurrency + Math.ceil(o.concurrency / 2) + 4
-  const bff = await startBff({ db: o.db, postgresUrl: o.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test', chargers: chargerCount, stripePort: fake.port })
+  const bff = await startBff({
+    db: o.db,
+    postgresUrl: o.postgresUrl ?? 'postgres://postgres@127.0.0.1:5432/test',
+    chargers: chargerCount,
+    stripePort: fake.port,
+    payter: { url: payter.url, apiKey: payter.apiKey },
+    ccv: { url: ccv.url, apiKey: ccv.apiKey },
+  })
   fake.sendWebhooks(`${bff.base}/webhooks/stripe`, webhookSecret)
   const boundMs = finalBoundMs()
-  const world: World = { fake, bff, boundMs, energySpeed: 10 }
+  const world: World = { fake, payter, ccv, bff, boundMs, energySpeed: 10 }
   log(`BFF on ${bff.base} (${o.db}), log ${bff.logFile}; ${plans.length} sessions, ${o.concurrency} at once, seed ${o.seed}; bound ${boundMs / 1000} s`)
 
   const results: SessionResult[] = []
@@ -66,6 +78,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     await Promise.all(points.map((cp) => cp.close()))
     await bff.stop()
     await fake.close()
+    await payter.close()
+    await ccv.close()
   }
 
   results.sort((a, b) => a.plan.index - b.plan.index)
@@ -128,7 +142,8 @@ async function runPool(
       results.push(result)
       const flag = result.errors.length ? ` MONEY ERRORS: ${result.errors.map((e) => e.error).join(', ')}` : result.refused ? ` refused ${result.refused}` : ''
       const state = `${result.state ?? '-'}${result.failureReason ? ` (${result.failureReason})` : ''}`
-      log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${String(results.length).padStart(4)}/${total} #${plan.index} ${plan.kind}${plan.variant ? `(${plan.variant})` : ''} on ${cp.id}: ${state}${flag}`)
+      const via = plan.via === 'app' ? '' : ` via ${plan.via}`
+      log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${String(results.length).padStart(4)}/${total} #${plan.index} ${plan.kind}${plan.variant ? `(${plan.variant})` : ''}${via} on ${cp.id}: ${state}${flag}`)
       // A charger whose session did not end (or that was refused as busy) is set aside.
       if (!result.final || result.refused) {
         const fresh = await connect()
@@ -157,9 +172,22 @@ const short: Record<MoneyError, string> = {
   overcharged: 'overcharged',
 }
 
-/** One row per fault kind: sessions and outcomes, then the money-error counts (all must be 0). */
+/**
+ * One row per fault kind: sessions and outcomes, then the money-error counts (all must be 0); then
+ * the same by how the sessions started (phone, Payter terminal, CCV terminal), and the terminal
+ * sessions alone by fault kind.
+ */
 export function table(results: SessionResult[]): string {
-  const columns = ['fault', 'sessions', 'completed', 'failed', 'cancelled', 'refused', ...moneyErrors.map((e) => short[e])]
+  const terminal = results.filter((r) => r.plan.via !== 'app')
+  return [
+    grid('fault', faultKinds.map((k) => [k, results.filter((r) => r.plan.kind === k)]), results),
+    grid('started by', (['app', 'payter', 'ccv'] as Via[]).map((v) => [v, results.filter((r) => r.plan.via === v)]), results),
+    grid('terminal sessions', faultKinds.map((k) => [k, terminal.filter((r) => r.plan.kind === k)]), terminal),
+  ].join('\n\n')
+}
+
+function grid(title: string, groups: [string, SessionResult[]][], all: SessionResult[]): string {
+  const columns = [title, 'sessions', 'completed', 'failed', 'cancelled', 'refused', ...moneyErrors.map((e) => short[e])]
   const row = (name: string, list: SessionResult[]) => [
     name,
     list.length,
@@ -169,8 +197,8 @@ export function table(results: SessionResult[]): string {
     list.filter((r) => r.refused).length,
     ...moneyErrors.map((e) => list.filter((r) => r.errors.some((x) => x.error === e)).length),
   ]
-  const rows = faultKinds.map((k) => row(k, results.filter((r) => r.plan.kind === k))).filter((r) => Number(r[1]) > 0)
-  rows.push(row('total', results))
+  const rows = groups.map(([name, list]) => row(name, list)).filter((r) => Number(r[1]) > 0)
+  rows.push(row('total', all))
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => String(r[i]).length)))
   const line = (cells: (string | number)[]) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' │ ')
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─')

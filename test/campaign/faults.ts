@@ -2,6 +2,10 @@
  * The fault kinds of the campaign and, per session, a plan drawn from a seeded random source: which
  * fault, and the ordinary variation every session has (power, how long it charges, how it ends,
  * whether the charger stamps its status messages). Same seed, same plans.
+ *
+ * Sessions start on the phone, or by a card tap on a payment terminal on the charger (Payter or CCV,
+ * see `via`): the terminal kinds always do, and a third of the charger-fault kinds do too, so the
+ * charger's faults meet terminal sessions as well.
  */
 
 export const faultKinds = [
@@ -30,6 +34,14 @@ export const faultKinds = [
   'stripe_timeout',
   'stripe_lost_answer',
   'expired_hold',
+  'payter_wrong_card',
+  'ccv_wrong_card',
+  'payter_cloud_fault',
+  'ccv_cloud_fault',
+  'payter_lost_callback',
+  'ccv_lost_callback',
+  'payter_duplicated_callback',
+  'ccv_duplicated_callback',
   'bff_kill',
 ] as const
 
@@ -39,9 +51,21 @@ export type FaultKind = (typeof faultKinds)[number]
 export const killPoints = ['pending', 'remote_start', 'starting', 'charging', 'stopping', 'settling', 'unplugged'] as const
 export type KillPoint = (typeof killPoints)[number]
 
+/** How a session starts and stops: the driver's phone, or a card on the charger's Payter or CCV terminal. */
+export type Via = 'app' | 'payter' | 'ccv'
+
+/** Charger faults a terminal session meets as well as a phone session (the others are the phone's or its provider's). */
+const terminalAlso: readonly FaultKind[] = [
+  'none', 'lost_unplug', 'lost_stop_answer', 'lost_remote_stop', 'restamped_start', 'duplicated', 'delayed', 'reordered',
+  'clock_behind', 'clock_ahead', 'clock_1970', 'clock_2099', 'huge_meter', 'offline_mid', 'offline_unplug', 'offline_start',
+  'rejected_start', 'no_car', 'under_minimum', 'bff_kill',
+]
+
 export interface Plan {
   index: number
   kind: FaultKind
+  /** Phone or terminal; a terminal session stops by the same card (stopBy 'driver') or by unplugging. */
+  via: Via
   /** Which variant of the kind, for the report (e.g. the clock, the kill point). */
   variant: string
   powerW: number
@@ -97,6 +121,7 @@ export function planFor(index: number, kind: FaultKind, seed: number): Plan {
   const plan: Plan = {
     index,
     kind,
+    via: 'app',
     variant: '',
     powerW: r.int(50, 350) * 1000,
     plugDelayMs: r.int(200, 1500),
@@ -195,8 +220,34 @@ export function planFor(index: number, kind: FaultKind, seed: number): Plan {
       plan.killAt = r.pick(killPoints)
       plan.variant = plan.killAt
       break
+    case 'payter_wrong_card':
+    case 'ccv_wrong_card':
+      // A declined card before the start, or another card refused before the stop by the right one.
+      plan.variant = r.pick(['declined_then_good', 'other_card_then_same'])
+      if (plan.variant === 'other_card_then_same') plan.stopBy = 'driver'
+      break
+    case 'payter_cloud_fault':
+    case 'ccv_cloud_fault':
+      // Commit/capture: 5xx before it went through, 5xx after (the answer lost), an answer after the
+      // caller's timeout; or a cancel/reversal that fails (nothing charged: the hold must go back).
+      plan.variant = r.pick(['5xx_before', '5xx_after', 'timeout', 'cancel_5xx'])
+      if (plan.variant === 'cancel_5xx') plan.chargeMs = 0
+      break
+    case 'payter_lost_callback':
+    case 'ccv_lost_callback':
+    case 'payter_duplicated_callback':
+    case 'ccv_duplicated_callback':
+      // The web hook of the start's card read, or of the stop's.
+      plan.variant = r.pick(['start', 'stop'])
+      if (plan.variant === 'stop') plan.stopBy = 'driver'
+      break
     case 'none':
       break
   }
+  if (kind.startsWith('payter_')) plan.via = 'payter'
+  else if (kind.startsWith('ccv_')) plan.via = 'ccv'
+  // A kill between a terminal's hold and the session's start leaves the hold to the sweep of abandoned
+  // authorisations (10 minutes), beyond the campaign's bound: terminal sessions meet kills once charging.
+  else if (terminalAlso.includes(kind) && !['pending', 'remote_start', 'starting'].includes(plan.killAt ?? '') && r.chance(1 / 3)) plan.via = r.pick(['payter', 'ccv'])
   return plan
 }

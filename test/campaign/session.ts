@@ -1,13 +1,18 @@
 /**
  * One campaign session: a driver over real HTTP (as the PWA does: create, confirm the card at the
- * fake Stripe, authorize, stop with the stop token, follow the session, open the receipt), a car at
- * a campaign charge point, and the plan's fault. Then the verdict: what the provider executed held
- * against what the charger delivered and what the driver is shown.
+ * fake Stripe, authorize, stop with the stop token, follow the session, open the receipt) or with a
+ * card at the charger's terminal (Payter: tap; CCV: press start, present the card; stop by the same
+ * card, or by unplugging; the receipt by the QR code on the terminal's screen), a car at a campaign
+ * charge point, and the plan's fault. Then the verdict: what the provider executed held against what
+ * the charger delivered and what the driver is shown.
  */
 import { randomUUID } from 'node:crypto'
 import type { CampaignChargePoint, Fate, Transaction } from './charge-point'
 import type { FakeStripe, Executed } from '../support/fake-stripe'
-import type { Bff } from './bff'
+import type { FakePayter, TestCard } from '../../bff/sim/payter-cloud'
+import type { CcvTestCard, FakeCcv } from '../../bff/sim/ccv-cloud'
+import { CcvCloud } from '../../bff/terminals/ccv/client'
+import { terminalOf, type Bff } from './bff'
 import { random, type Plan } from './faults'
 
 export const moneyErrors = ['captured_twice', 'above_hold', 'hold_not_released', 'not_final', 'shown_not_captured', 'overcharged'] as const
@@ -15,6 +20,8 @@ export type MoneyError = (typeof moneyErrors)[number]
 
 export interface World {
   fake: FakeStripe
+  payter: FakePayter
+  ccv: FakeCcv
   bff: Bff
   /** How long after the charger and driver are done a session must be final. */
   boundMs: number
@@ -182,7 +189,7 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
   }
 
   try {
-    await drive()
+    await (plan.via === 'app' ? drive() : driveTerminal(plan.via))
   } catch (error) {
     note(`campaign error: ${(error as Error).stack ?? error}`)
     result.refused ??= `campaign error: ${(error as Error).message}`
@@ -240,7 +247,10 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
       await sleep(plan.plugDelayMs)
       note(`car plugged in (${plan.powerW / 1000} kW × ${world.energySpeed} time-lapse)`)
       await cp.plugIn(1, plan.powerW)
-      await charge(id, token, get, paymentId)
+      await charge(async () => {
+        const answer = await api(base, ip, 'POST', `/api/sessions/${id}/stop`, { token })
+        note(`POST stop → ${answer.status} ${answer.body?.session?.state ?? JSON.stringify(answer.body)}`)
+      }, paymentId)
     }
 
     // ——— the charger and the car are done: the server has its bound to finish ———
@@ -278,8 +288,155 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     judge(snapshot, receipt, paymentId)
   }
 
-  /** From the car plugged in to the car gone, with the plan's fault on the way. */
-  async function charge(id: string, token: string, get: () => ReturnType<typeof api>, paymentId: string) {
+  /**
+   * A session started by a card at the charger's terminal. Payter: the driver taps (the terminal
+   * scans all the time); CCV: the driver presses start on the IM30 and presents the card, and to stop
+   * presses stop and presents it again. The receipt is what the QR code on the terminal opens.
+   */
+  async function driveTerminal(provider: 'payter' | 'ccv') {
+    const terminalId = terminalOf(cp.id, provider)
+    const cards = campaignCards(plan.index)
+    const holdsBefore = new Set(holdsAt(world, provider, terminalId).map((h) => h.id))
+    const shownBefore = screensOf(world, provider, terminalId).length
+    const faults = provider === 'payter' ? world.payter.faultsFor(terminalId) : world.ccv.faultsFor(terminalId)
+    for (const k of Object.keys(faults)) delete faults[k as keyof typeof faults]
+    const lose = provider === 'payter' ? 'loseCallbacks' : 'loseWebhooks'
+    const duplicate = provider === 'payter' ? 'duplicateCallbacks' : 'duplicateWebhooks'
+    const callbackFault = (at: 'start' | 'stop') => {
+      if (plan.variant !== at) return
+      if (plan.kind.endsWith('_lost_callback')) Object.assign(faults, { [lose]: 1 })
+      if (plan.kind.endsWith('_duplicated_callback')) Object.assign(faults, { [duplicate]: 1 })
+    }
+    if (plan.kind.endsWith('_cloud_fault')) {
+      const payter = provider === 'payter'
+      Object.assign(
+        faults,
+        plan.variant === '5xx_before' ? { [payter ? 'commitFailsBefore' : 'captureFailsBefore']: 3 }
+        : plan.variant === '5xx_after' ? { [payter ? 'commitFailsAfter' : 'captureFailsAfter']: 1 }
+        : plan.variant === 'timeout' ? { [payter ? 'commitHangs' : 'captureHangs']: 1, hangMs: 17_000 }
+        : { [payter ? 'cancelFailsBefore' : 'reversalFailsBefore']: 3 },
+      )
+    }
+    const tariff = (await api(base, ip, 'GET', `/api/chargers/${encodeURIComponent(cp.id)}`)).body?.tariff
+
+    /** The driver presents a card: on Payter once the terminal scans, on CCV after pressing the button. */
+    const present = async (card: { payter: TestCard; ccv: CcvTestCard }, button: 'start' | 'stop') => {
+      if (provider === 'payter') {
+        if (!(await waitFor(() => world.payter.terminals.get(terminalId)?.state === 'READING', 30_000))) return false
+        const tapped = await world.payter.tap(terminalId, card.payter)
+        note(`card ${card.payter.last4} tapped on ${terminalId}: ${tapped ? 'read' : 'not scanning'}`)
+        return tapped
+      }
+      const pressed = await api(base, ip, 'POST', `/webhooks/ccv/${terminalId}/press?token=${ccvToken(world, terminalId)}`, { body: { button, connectorId: 1 }, patienceMs: 30_000 })
+      note(`pressed ${button} on ${terminalId} → ${pressed.status}${pressed.status === 200 ? '' : ` ${JSON.stringify(pressed.body)}`}`)
+      if (pressed.status !== 200) return false
+      const wants = button === 'start' ? 'authorise' : 'token'
+      if (!(await waitFor(() => world.ccv.waiting(terminalId) === wants, 15_000))) return false
+      const tapped = await world.ccv.tap(terminalId, card.ccv)
+      note(`card ${card.ccv.pan.slice(-4)} presented on ${terminalId}: ${tapped ? 'read' : 'nothing waited for it'}`)
+      return tapped
+    }
+    const newHolds = () => holdsAt(world, provider, terminalId).filter((h) => !holdsBefore.has(h.id))
+
+    // ——— the driver starts with a card ———
+    if (plan.variant === 'declined_then_good') {
+      await present(cards.declined, 'start')
+      await waitFor(() => newHolds().length > 0, 15_000)
+      note(`declined card: ${JSON.stringify(newHolds())}`)
+    }
+    callbackFault('start')
+    if (!(await present(cards.good, 'start'))) {
+      result.refused = 'the terminal took no card'
+      return
+    }
+    const taken = () => newHolds().filter((h) => !h.declined)
+    const hold = await waitFor(() => taken().length > 0, 30_000)
+    const paymentId = taken()[0]?.id ?? null
+    result.paymentId = paymentId
+    note(`hold at ${provider}: ${JSON.stringify(newHolds())}`)
+    if (!hold || !paymentId) {
+      result.refused = 'no authorisation at the terminal'
+      return
+    }
+    if (plan.kind !== 'no_car' && plan.kind !== 'rejected_start') {
+      await sleep(plan.plugDelayMs)
+      note(`car plugged in (${plan.powerW / 1000} kW × ${world.energySpeed} time-lapse)`)
+      await cp.plugIn(1, plan.powerW)
+      await charge(async () => {
+        if (plan.variant === 'other_card_then_same') {
+          const shown = screensOf(world, provider, terminalId).length
+          await present(cards.other, 'stop')
+          // CCV shows "present the card" first, then the refusal; Payter the refusal alone.
+          await waitFor(() => screensOf(world, provider, terminalId).length > shown + (provider === 'ccv' ? 1 : 0), 10_000)
+          note(`other card refused: ${JSON.stringify(screensOf(world, provider, terminalId).at(-1)?.lines)}`)
+        }
+        callbackFault('stop')
+        await present(cards.good, 'stop')
+      }, paymentId)
+    }
+
+    // ——— the charger and the car are done: the server has its bound to finish ———
+    await cp.flushed(120_000)
+    if (!cp.isOnline()) await cp.goOnline().catch(() => {})
+    const physicalEnd = Date.now()
+    note('charger done (queue delivered, car gone)')
+    let deadline = physicalEnd + world.boundMs
+    let end: { lines: string[]; qrCode: string | null } | undefined
+    for (;;) {
+      deadline = physicalEnd + world.boundMs + outageMs(bff, began, deadline)
+      end = screensOf(world, provider, terminalId).slice(shownBefore).find(isEndScreen)
+      if (end && newHolds().every((h) => !h.open)) break
+      if (Date.now() > deadline) break
+      await sleep(1000)
+    }
+    result.sawOutage = bff.outages.some((o) => o.to >= began && o.from <= Date.now())
+    result.final = !!end && newHolds().every((h) => !h.open)
+    result.state = end?.qrCode ? 'completed' : end ? 'failed' : null
+    note(`terminal ${terminalId} ${end ? `shows ${JSON.stringify(end)}` : 'shows no end of the session'} — holds ${JSON.stringify(newHolds())}`)
+    let receipt: any = null
+    if (end?.qrCode) {
+      const url = new URL(end.qrCode)
+      const number = url.pathname.split('/').pop()!
+      const answer = await api(base, ip, 'GET', `/api/receipts/${number}${url.search}`)
+      if (answer.status === 200) receipt = answer.body
+      result.sessionId = receipt?.sessionId ?? null
+      note(`receipt ${decodeURIComponent(number)} by the QR code: total ${receipt?.total} captured ${receipt?.payment?.captured}`)
+    }
+    judgeTerminal(newHolds(), end, receipt, tariff)
+  }
+
+  /** Money errors of a terminal session: what the terminal provider executed against the charger's energy and what the terminal and receipt show. */
+  function judgeTerminal(holds: TerminalHold[], end: { lines: string[]; qrCode: string | null } | undefined, receipt: any, tariff: any) {
+    const fail = (error: MoneyError, detail: string) => result.errors.push({ error, detail })
+    const captures = holds.flatMap((h) => h.captures)
+    result.executed = { captures, cancels: holds.filter((h) => h.cancelled).length, refunds: [] }
+    result.captured = captures.reduce((a, b) => a + b, 0)
+    const holdAmount = holds.find((h) => h.id === result.paymentId)?.amount ?? 0
+    result.expectedCharge = expectedCharge(tariff, holdAmount)
+    if (captures.length > 1) fail('captured_twice', `the terminal provider executed ${captures.length} commits/captures: ${captures.join(', ')} (${holds.map((h) => h.id).join(', ')})`)
+    for (const h of holds) if (h.captures.reduce((a, b) => a + b, 0) > h.amount) fail('above_hold', `captured ${h.captures.join('+')} on a hold of ${h.amount} (${h.id})`)
+    if (!result.final) fail('not_final', `the terminal showed ${end ? 'the end' : 'no end'} of the session, holds ${JSON.stringify(holds)}`)
+    const open = holds.filter((h) => h.open)
+    if (!result.final || open.length) fail('hold_not_released', `still held at the terminal provider: ${open.map((h) => `${h.id} (${h.amount})`).join(', ') || 'none'}`)
+    if (result.captured > result.expectedCharge + 1) fail('overcharged', `captured ${result.captured}, expected ${result.expectedCharge} for ${result.deliveredWh} Wh delivered`)
+    if (end) {
+      // The terminal's total (its first line, in whatever language) and the receipt the QR code opens.
+      const total = end.qrCode ? /(\d+)[.,](\d{2})/.exec(end.lines[0] ?? '') : null
+      result.shown = end.qrCode ? (total ? Number(total[1]) * 100 + Number(total[2]) : null) : 0
+      result.receiptTotal = receipt?.total ?? null
+      const disagree: string[] = []
+      if (result.shown !== result.captured) disagree.push(`terminal ${JSON.stringify(end.lines[0])}`)
+      if (end.qrCode && !receipt) disagree.push('the QR code opens no receipt')
+      if (receipt && receipt.total !== result.captured) disagree.push(`receipt ${receipt.total}`)
+      if (receipt && receipt.payment?.captured !== result.captured) disagree.push(`receipt payment.captured ${receipt.payment?.captured}`)
+      if (!end.qrCode && result.captured > 0) disagree.push('charged without a receipt')
+      if (disagree.length) fail('shown_not_captured', `provider captured ${result.captured}; ${disagree.join(', ')}`)
+    }
+    for (const e of result.errors) note(`MONEY ERROR ${e.error}: ${e.detail}`)
+  }
+
+  /** From the car plugged in to the car gone, with the plan's fault on the way; `stop` is the driver's (app or card). */
+  async function charge(stop: () => Promise<void>, paymentId: string) {
     const started = await waitFor(() => cp.transaction(1)?.transactionId != null || !!cp.transaction(1)?.stoppedAt, 30_000 + (plan.offlineMs ?? 0))
     const tx = cp.transaction(1)
     if (!started || !tx) {
@@ -288,10 +445,6 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
       return
     }
     phase = 'charging'
-    const stop = async () => {
-      const answer = await api(base, ip, 'POST', `/api/sessions/${id}/stop`, { token })
-      note(`POST stop → ${answer.status} ${answer.body?.session?.state ?? JSON.stringify(answer.body)}`)
-    }
     const chargeFor = async (ms: number) => {
       await waitFor(() => !!tx.stoppedAt, ms)
     }
@@ -375,25 +528,14 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     if (plan.killAt === 'unplugged') await kill('unplugged, settling')
   }
 
-  /** Money errors: the provider's books against the charger's energy and what the driver sees. */
-  function judge(snapshot: any, receipt: any, paymentId: string) {
-    const fail = (error: MoneyError, detail: string) => result.errors.push({ error, detail })
+  /**
+   * What the charger delivered, at the session's tariff, capped by the hold; nothing under the
+   * provider's minimum. The idle fee only for idle time that truly passed (stop to the car leaving,
+   * in real time) beyond the grace; the campaign's tariffs have no price per minute of charging.
+   */
+  function expectedCharge(tariff: any, holdAmount: number): number {
     const txs: Transaction[] = cp.transactions.slice(firstTx)
     result.deliveredWh = txs.reduce((sum, t) => sum + ((t.meterStopWh ?? cp.registerWh(t.connectorId)) - t.meterStartWh), 0)
-    // Every PaymentIntent of the session counts: a second one captured would be a second charge.
-    const intents = [...new Set([paymentId, ...(result.sessionId ? fake.intentsOf(result.sessionId) : [])])]
-    const all = intents.map((id) => fake.executed(id))
-    const executed = { captures: all.flatMap((e) => e.captures), cancels: all.reduce((n, e) => n + e.cancels, 0), refunds: all.flatMap((e) => e.refunds) }
-    const pi = fake.peek(paymentId)
-    const held = intents.filter((id) => fake.peek(id)?.status === 'requires_capture')
-    result.executed = executed
-    result.captured = intents.reduce((sum, id) => sum + (fake.peek(id)?.amount_received ?? 0), 0)
-    const holdAmount = pi?.amount ?? snapshot?.hold?.amount ?? 0
-
-    // What the charger delivered, at the session's tariff, capped by the hold; nothing under the
-    // provider's minimum. The idle fee only for idle time that truly passed (stop to the car leaving,
-    // in real time) beyond the grace; the campaign's tariffs have no price per minute of charging.
-    const tariff = snapshot?.tariff
     const component = (type: string) => tariff?.components?.find((c: any) => c.type === type)
     const half = (numerator: number, denominator: number) => Math.floor((numerator * 2 + denominator) / (denominator * 2))
     const energy = half(result.deliveredWh * (component('energy')?.price ?? 0), 1000)
@@ -403,7 +545,22 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     if (component('time')?.price) throw new Error('the campaign cannot price charging time: use a tariff without a price per minute')
     const cost = energy + idleFee + (result.deliveredWh > 0 ? (component('session')?.price ?? 0) : 0)
     const minimum = tariff?.minimumCharge ?? 300
-    result.expectedCharge = cost < minimum || result.deliveredWh === 0 ? 0 : Math.min(cost, holdAmount)
+    return cost < minimum || result.deliveredWh === 0 ? 0 : Math.min(cost, holdAmount)
+  }
+
+  /** Money errors: the provider's books against the charger's energy and what the driver sees. */
+  function judge(snapshot: any, receipt: any, paymentId: string) {
+    const fail = (error: MoneyError, detail: string) => result.errors.push({ error, detail })
+    // Every PaymentIntent of the session counts: a second one captured would be a second charge.
+    const intents = [...new Set([paymentId, ...(result.sessionId ? fake.intentsOf(result.sessionId) : [])])]
+    const all = intents.map((id) => fake.executed(id))
+    const executed = { captures: all.flatMap((e) => e.captures), cancels: all.reduce((n, e) => n + e.cancels, 0), refunds: all.flatMap((e) => e.refunds) }
+    const pi = fake.peek(paymentId)
+    const held = intents.filter((id) => fake.peek(id)?.status === 'requires_capture')
+    result.executed = executed
+    result.captured = intents.reduce((sum, id) => sum + (fake.peek(id)?.amount_received ?? 0), 0)
+    const holdAmount = pi?.amount ?? snapshot?.hold?.amount ?? 0
+    result.expectedCharge = expectedCharge(snapshot?.tariff, holdAmount)
 
     if (executed.captures.length > 1) fail('captured_twice', `the provider executed ${executed.captures.length} captures: ${executed.captures.join(', ')} (PaymentIntents ${intents.join(', ')})`)
     const capturedSum = executed.captures.reduce((a, b) => a + b, 0)
@@ -426,6 +583,67 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     }
     for (const e of result.errors) note(`MONEY ERROR ${e.error}: ${e.detail}`)
   }
+}
+
+/** A hold at a terminal provider as its fake's books have it: what it executed on it. */
+interface TerminalHold {
+  id: string
+  amount: number
+  /** Authorised and neither committed/captured nor cancelled/reversed. */
+  open: boolean
+  declined: boolean
+  cancelled: boolean
+  /** Every commit/capture the provider executed on it. */
+  captures: number[]
+}
+
+function holdsAt(world: World, provider: 'payter' | 'ccv', terminalId: string): TerminalHold[] {
+  if (provider === 'payter') {
+    return [...world.payter.sessions.values()]
+      .filter((s) => s.serial === terminalId)
+      .map((s) => ({
+        id: s.sessionId,
+        amount: s.authorizedAmount,
+        open: s.state === 'AUTHORIZED',
+        declined: s.state === 'DECLINED',
+        cancelled: world.payter.cancels.includes(s.sessionId),
+        captures: world.payter.commits.filter((c) => c.sessionId === s.sessionId).map((c) => c.amount),
+      }))
+  }
+  return [...world.ccv.transactions.values()]
+    .filter((t) => t.type === 'authorise' && t.terminalId === terminalId && t.status !== 'pending')
+    .map((t) => ({
+      id: t.reference,
+      amount: Math.round(t.amount * 100),
+      open: t.status === 'success' && t.details.capturedAmount === undefined && !t.details.reversed,
+      declined: t.status === 'failed',
+      cancelled: world.ccv.reversals.includes(t.reference),
+      captures: world.ccv.captures.filter((c) => c.reference === t.reference).map((c) => c.amount),
+    }))
+}
+
+function screensOf(world: World, provider: 'payter' | 'ccv', terminalId: string) {
+  return provider === 'payter' ? world.payter.screens(terminalId) : world.ccv.screens(terminalId)
+}
+
+/** The terminal's last word on a session: the total with the receipt QR code, or that charging did not start. */
+function isEndScreen(screen: { lines: string[]; qrCode: string | null }): boolean {
+  return !!screen.qrCode || ['Charging did not start', 'Charging could not start'].includes(screen.lines[0])
+}
+
+/** The token the IM30's app is provisioned with (the same as in its webhook URLs). */
+function ccvToken(world: World, terminalId: string): string {
+  return new CcvCloud({ baseUrl: world.ccv.url, apiKey: world.ccv.apiKey, publicUrl: world.bff.base }).webhookToken(terminalId)
+}
+
+/** The session's own cards (the stop matches the card, so no two sessions share one), another one, and a declined one. */
+function campaignCards(index: number): Record<'good' | 'other' | 'declined', { payter: TestCard; ccv: CcvTestCard }> {
+  const digits = (n: number) => String(n).padStart(8, '0')
+  const card = (n: number, declines = false) => ({
+    payter: { cardId: `campaign-card-${n}`, brand: 'visa', last4: String(n % 10_000).padStart(4, '0'), declines },
+    ccv: { pan: `4${digits(n)}000000${declines ? '3' : '1'}`, brand: 'visa', declines },
+  })
+  return { good: card(index * 3), other: card(index * 3 + 1), declined: card(index * 3 + 2, true) }
 }
 
 function outageMs(bff: Bff, from: number, to: number): number {
