@@ -150,7 +150,7 @@ export class StripePayments implements PaymentProvider {
     }
     const object = event.data.object as { object?: string; id?: string }
     const account = event.account ?? (object.object === 'account' ? (object.id ?? null) : null)
-    return { id: event.id, type: eventTypes[event.type] ?? 'other', providerType: event.type, holdId: holdIdOf(event), account }
+    return { id: event.id, type: eventTypes[event.type] ?? 'other', providerType: event.type, holdId: holdIdOf(event), ...(account ? { account } : {}) }
   }
 
   minimumCharge(currency: string): number {

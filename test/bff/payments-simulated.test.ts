@@ -370,7 +370,8 @@ describe('SimulatedPayments odds and ends', () => {
 describe('createPaymentProvider', () => {
   it('runs the simulated provider without Stripe keys', () => {
     const provider = createPaymentProvider(readEnv({ LADDPUNKT_MODE: 'demo', NODE_ENV: 'test' }), store.db)
-    expect(provider).toBeInstanceOf(SimulatedPayments)
+    expect(provider.platform).toBeInstanceOf(SimulatedPayments)
+    expect(provider.name).toBe('simulated')
   })
 
   it('runs Stripe when its keys are set', () => {
@@ -382,7 +383,8 @@ describe('createPaymentProvider', () => {
       STRIPE_WEBHOOK_SECRET: 'whsec_x',
     })
     const provider = createPaymentProvider(env, store.db)
-    expect(provider).toBeInstanceOf(StripePayments)
+    expect(provider.platform).toBeInstanceOf(StripePayments)
+    expect(provider.accounts).not.toBeNull()
     expect(provider.publicConfig()).toEqual({ provider: 'stripe', publishableKey: 'pk_test_x' })
   })
 })
