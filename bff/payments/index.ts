@@ -31,7 +31,7 @@ export function createPaymentProvider(env: Env, db: Db, clock?: () => Date): Sit
     })
   }
   const simulated = new SimulatedPayments({ db, clock, env: env.NODE_ENV })
-  // The demo has no Stripe accounts: the simulated provider stands in for the owner's own account too.
+  // The demo has no Stripe accounts: the simulated provider keeps every site's holds, whoever sells.
   return new SitePayments({ db, platform: simulated, platformSeller, defaultFeeBp, accounts: null, ownAccount: () => simulated })
 }
 

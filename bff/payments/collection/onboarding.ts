@@ -40,7 +40,7 @@ export async function collectionView(db: Db, payments: SitePayments, site: SiteR
     platformSeller: payments.platformSeller,
     connect: { accountId: setup?.connectedAccountId ?? null, ready: connectReady },
     own: { accountId: setup?.ownAccountId ?? null, publishableKey: setup?.ownPublishableKey ?? null, webhookUrl: `${publicUrl}/webhooks/stripe/sites/${encodeURIComponent(site.id)}` },
-    ready: !setup || (setup.mode === 'platform' ? !payments.connect || connectReady : Boolean(setup?.ownSecretKey)),
+    ready: !setup || (setup.mode === 'platform' ? !payments.connect || connectReady : !payments.connect || Boolean(setup.ownSecretKey)),
   }
 }
 

@@ -38,7 +38,7 @@ export interface SitePaymentsOptions {
   platform: PaymentProvider
   /** The platform as the seller on receipts in platform mode; null when not configured (platform mode then refused). */
   platformSeller: Seller | null
-  /** A provider on an owner's own account. The demo's simulated provider stands in for every account. */
+  /** A provider on an owner's own account (used only with Stripe, `accounts` set). */
   ownAccount: (keys: OwnKeys) => PaymentProvider
   /**
    * Stripe's account calls (Connect onboarding, own-key checks, payouts). Null with the simulated
@@ -177,7 +177,7 @@ export class SitePayments implements PaymentProvider {
   /** Events from a site's own Stripe account, checked with that site's webhook secret. */
   async parseSiteWebhook(siteId: string, rawBody: string, signature: string | undefined): Promise<PaymentEvent> {
     const [setup] = await this.db.select().from(siteCollections).where(eq(siteCollections.siteId, siteId))
-    if (setup?.mode !== 'own' || !setup.ownSecretKey) throw new PaymentError('This site does not collect on its own Stripe account.', 'not_own_account')
+    if (setup?.mode !== 'own' || !setup.ownSecretKey || !this.connect) throw new PaymentError('This site does not collect on its own Stripe account.', 'not_own_account')
     return (await this.ownProvider(setup)).parseWebhook(rawBody, signature)
   }
 
@@ -189,7 +189,7 @@ export class SitePayments implements PaymentProvider {
   async ledger(range: { from: Date; to: Date }): Promise<LedgerEntry[]> {
     const providers = new Set<PaymentProvider>([this.platform])
     const owners = await this.db.select().from(siteCollections).where(eq(siteCollections.mode, 'own'))
-    for (const setup of owners) if (setup.ownSecretKey) providers.add(await this.ownProvider(setup))
+    if (this.connect) for (const setup of owners) if (setup.ownSecretKey) providers.add(await this.ownProvider(setup))
     const entries = new Map<string, LedgerEntry>()
     for (const provider of providers) {
       if (!provider.ledger) continue
@@ -217,11 +217,14 @@ export class SitePayments implements PaymentProvider {
     return row ?? null
   }
 
-  /** Holds placed before a site had a setup (or without one) are the platform's. */
-  private async providerOf(row: HoldRow | null): Promise<PaymentProvider> {
-    if (row?.mode !== 'own') return this.platform
+  /**
+   * Holds placed before a site had a setup (or without one) are the platform's. Without Stripe (the
+   * demo) there are no accounts: the simulated provider keeps every hold.
+   */
+  private async providerOf(row: Pick<HoldRow, 'mode' | 'siteId'> | null): Promise<PaymentProvider> {
+    if (row?.mode !== 'own' || !this.connect) return this.platform
     const [setup] = await this.db.select().from(siteCollections).where(eq(siteCollections.siteId, row.siteId))
-    if (!setup?.ownSecretKey) throw new Error(`hold ${row.paymentId} was placed on site ${row.siteId}'s own account, whose keys are gone`)
+    if (!setup?.ownSecretKey) throw new Error(`site ${row.siteId} collects on its own account, whose keys are gone`)
     return this.ownProvider(setup)
   }
 
@@ -230,8 +233,8 @@ export class SitePayments implements PaymentProvider {
     setup: SetupRow | null,
   ): Promise<{ mode: CollectionMode; provider: PaymentProvider; destination: string | null; feeBp: number; seller: Seller }> {
     if (setup?.mode === 'own') {
-      if (!setup.ownSecretKey) throw new PaymentError(`${site.name} has no Stripe keys yet: card payments start once its owner has added them.`, 'collection_not_ready')
-      return { mode: 'own', provider: await this.ownProvider(setup), destination: null, feeBp: 0, seller: siteSeller(site) }
+      if (this.connect && !setup.ownSecretKey) throw new PaymentError(`${site.name} has no Stripe keys yet: card payments start once its owner has added them.`, 'collection_not_ready')
+      return { mode: 'own', provider: await this.providerOf({ mode: 'own', siteId: site.id }), destination: null, feeBp: 0, seller: siteSeller(site) }
     }
     if (setup?.mode === 'platform') {
       if (!this.platformSeller) throw new PaymentError('The platform has no seller details (PLATFORM_LEGAL_NAME …): it cannot sell.', 'collection_not_ready')
