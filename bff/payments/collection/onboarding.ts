@@ -68,7 +68,11 @@ export async function startConnectOnboarding(
   await db
     .insert(siteCollections)
     .values({ siteId: site.id, mode: 'platform', connectedAccountId: accountId, feeBp: payments.defaultFeeBp, updatedAt: o.now })
-    .onConflictDoUpdate({ target: siteCollections.siteId, set: { mode: 'platform', connectedAccountId: accountId, updatedAt: o.now } })
+    .onConflictDoUpdate({
+      target: siteCollections.siteId,
+      // A new account is not ready until Stripe says so.
+      set: { mode: 'platform', connectedAccountId: accountId, accountReady: setup?.connectedAccountId === accountId && setup.accountReady, updatedAt: o.now },
+    })
   return { url: await payStep(() => accounts.onboardingLink(accountId, o.returnUrl, o.refreshUrl)) }
 }
 

@@ -19,6 +19,7 @@ import {
 import { collectedHolds, collectedRefunds, siteCollections, type CollectionMode, type Seller } from './schema'
 import { feeOf, feeRefundedFor } from './fee'
 import { KeySealer } from './sealed-keys'
+import { AppError } from '../../errors'
 import type { StripeAccounts } from './accounts'
 
 type SiteRow = typeof sites.$inferSelect
@@ -233,13 +234,13 @@ export class SitePayments implements PaymentProvider {
     setup: SetupRow | null,
   ): Promise<{ mode: CollectionMode; provider: PaymentProvider; destination: string | null; feeBp: number; seller: Seller }> {
     if (setup?.mode === 'own') {
-      if (this.connect && !setup.ownSecretKey) throw new PaymentError(`${site.name} has no Stripe keys yet: card payments start once its owner has added them.`, 'collection_not_ready')
+      if (this.connect && !setup.ownSecretKey) throw notReady(`${site.name} takes no card payments yet: its owner has not added the site's Stripe keys.`)
       return { mode: 'own', provider: await this.providerOf({ mode: 'own', siteId: site.id }), destination: null, feeBp: 0, seller: siteSeller(site) }
     }
     if (setup?.mode === 'platform') {
-      if (!this.platformSeller) throw new PaymentError('The platform has no seller details (PLATFORM_LEGAL_NAME …): it cannot sell.', 'collection_not_ready')
+      if (!this.platformSeller) throw notReady('The platform has no seller details (PLATFORM_LEGAL_NAME and the rest): it cannot sell for this site.')
       if (this.connect && (!setup.connectedAccountId || !setup.accountReady)) {
-        throw new PaymentError(`${site.name}'s payout account is not ready yet: card payments start once its owner has finished onboarding.`, 'collection_not_ready')
+        throw notReady(`${site.name} takes no card payments yet: its owner has not finished setting up payouts on Stripe.`)
       }
       return { mode: 'platform', provider: this.platform, destination: this.connect ? setup.connectedAccountId : null, feeBp: setup.feeBp, seller: this.platformSeller }
     }
@@ -247,6 +248,9 @@ export class SitePayments implements PaymentProvider {
     return { mode: 'platform', provider: this.platform, destination: null, feeBp: 0, seller: siteSeller(site) }
   }
 }
+
+/** The site cannot take card payments until its owner finishes the setup: the driver is told so, nothing is held. */
+const notReady = (message: string) => new AppError(409, 'collection_not_ready', message)
 
 /** The hold's collection, for the receipt: who sold. Null for sessions with no hold of ours (grants, terminals). */
 export async function sellerOfSession(db: Db | Tx, sessionId: string): Promise<Seller | null> {
