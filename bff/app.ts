@@ -32,6 +32,7 @@ import { simulatedPaymentRoutes } from './routes/payments'
 import { adminRoutes } from './routes/admin'
 import { demoTerminalRoutes } from './routes/demo-terminals'
 import type { DemoTerminalCloud } from './sim/payter-demo'
+import type { TerminalBooks } from './terminals/books'
 import { supportRoutes } from './routes/support'
 import { authRoutes } from './routes/auth'
 import { meRoutes } from './routes/me'
@@ -96,6 +97,8 @@ export interface AppDeps {
   zaptec: ZaptecGateway
   /** Payment terminals' clouds call their web hooks here (/webhooks/payter, /webhooks/ccv; see bff/terminals/). */
   terminalWebhooks?: Hono
+  /** The terminal providers' books: support's reconciliation holds terminal sessions against them. */
+  terminalBooks?: TerminalBooks
   /** The demo's simulated Payter terminal: its screen and test-card taps at /api/demo/terminals (demo only). */
   demoTerminal?: DemoTerminalCloud
   limits?: Partial<Limits>

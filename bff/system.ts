@@ -193,6 +193,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     isOnline: (id) => router.isOnline(id),
     zaptec,
     terminalWebhooks: terminals.routes,
+    terminalBooks: terminals.books,
     demoTerminal: o.demoTerminal,
     limits: o.limits,
     staticRoot: o.staticRoot,

@@ -115,7 +115,7 @@ export function supportRoutes(d: AppContext) {
     })
     .get('/reconciliation', query(reconciliationQuery), async (c) => {
       const { date, siteId, staleHoldHours } = c.req.valid('query')
-      const report = await reconciliationReport(d.db, d.payments, { date, siteId, now: clock(), staleHoldHours: staleHoldHours ?? 24 })
+      const report = await reconciliationReport(d.db, d.payments, { date, siteId, now: clock(), staleHoldHours: staleHoldHours ?? 24, terminals: d.terminalBooks })
       await audit(d.db, { actorId: actor(c), action: 'reconciliation', data: { date, siteId, differences: report.differences.length }, at: clock() })
       return c.json(report)
     })

@@ -3,7 +3,10 @@
  * (bff/terminals/ccv/client.ts): authorise via a terminal (the IM30 asks for a card), card token
  * requests, transaction status, capture, reversal, webhooks that only name the transaction. It
  * shows what we display, records executed captures (the money taken) and has fault knobs, for every
- * terminal or one terminal only.
+ * terminal or one terminal only. Captures are transactions of their own (type capture, with the
+ * authorisation as originalReference), listed with the authorisations by GET /api/v1/transaction
+ * without a reference ("read a transaction": filters type, createdAfter/Before, references,
+ * originalReferences), which is what reconciliation reads.
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -28,7 +31,11 @@ const tokenOf = (pan: string) => `99${pan.split('').reverse().join('').padEnd(16
 
 interface Tx {
   reference: string
-  type: 'authorise' | 'token'
+  type: 'authorise' | 'token' | 'capture'
+  /** Milliseconds since the epoch, as CCV writes its timestamps. */
+  created: number
+  /** A capture's authorisation. */
+  originalReference?: string
   status: 'pending' | 'success' | 'failed'
   amount: number
   currency: string
@@ -95,12 +102,23 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
     return false
   }
   const auth = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`
-  const view = (t: Tx) => ({ reference: t.reference, type: t.type, status: t.status, amount: t.amount, currency: t.currency, brand: t.brand, details: t.details })
+  const view = (t: Tx) => ({
+    reference: t.reference,
+    type: t.type,
+    created: t.created,
+    ...(t.originalReference ? { originalReference: t.originalReference } : {}),
+    status: t.status,
+    amount: t.amount,
+    currency: t.currency,
+    brand: t.brand,
+    details: t.details,
+  })
   const create = async (c: { req: { json(): Promise<unknown> } }, type: Tx['type']) => {
     const body = (await c.req.json()) as { amount?: number; currency?: string; webhookUrl: string; details: { terminalId: string } }
     const t: Tx = {
       reference: `${type === 'token' ? 'TK' : 'TL'}${randomUUID().replace(/-/g, '').slice(0, 20)}`,
       type,
+      created: Date.now(),
       status: 'pending',
       amount: body.amount ?? 0,
       currency: body.currency ?? 'eur',
@@ -118,7 +136,22 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
     .post('/api/v1/payment', async (c) => c.json(await create(c, 'authorise')))
     .post('/api/v1/token', async (c) => c.json(await create(c, 'token')))
     .get('/api/v1/transaction', (c) => {
-      const t = transactions.get(c.req.query('reference') ?? '')
+      const reference = c.req.query('reference')
+      if (reference === undefined) {
+        const q = c.req.query()
+        const list = (name: string) => (q[name] ? q[name].split(',') : null)
+        const [references, originals] = [list('references'), list('originalReferences')]
+        const found = [...transactions.values()].filter(
+          (t) =>
+            (!q.type || t.type === q.type) &&
+            (!q.createdAfter || t.created > Number(q.createdAfter)) &&
+            (!q.createdBefore || t.created < Number(q.createdBefore)) &&
+            (!references || references.includes(t.reference)) &&
+            (!originals || (t.originalReference !== undefined && originals.includes(t.originalReference))),
+        )
+        return c.json(found.map(view))
+      }
+      const t = transactions.get(reference)
       return t ? c.json(view(t)) : c.json({ message: 'not found' }, 404)
     })
     .post('/api/v1/capture', async (c) => {
@@ -131,7 +164,21 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
       if (body.amount > t.amount) return c.json({ message: 'above the authorised amount' }, 400)
       t.details.capturedAmount = body.amount
       captures.push({ reference: t.reference, amount: Math.round(body.amount * 100) })
-      const answer = { type: 'capture', reference: randomUUID(), originalReference: t.reference, amount: body.amount, status: 'success' }
+      const capture: Tx = {
+        reference: `TC${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+        type: 'capture',
+        created: Date.now(),
+        originalReference: t.reference,
+        status: 'success',
+        amount: body.amount,
+        currency: t.currency,
+        terminalId: t.terminalId,
+        webhookUrl: '',
+        brand: t.brand,
+        details: { terminalId: t.terminalId },
+      }
+      transactions.set(capture.reference, capture)
+      const answer = view(capture)
       if (key) done.set(key, answer)
       if (take(t.terminalId, 'captureFailsAfter')) return c.json({ message: 'unavailable' }, 503)
       if (take(t.terminalId, 'captureHangs')) await new Promise((r) => setTimeout(r, faultsFor(t.terminalId).hangMs ?? faults.hangMs ?? 20_000))

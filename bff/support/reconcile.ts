@@ -8,6 +8,7 @@ import { receipts, refunds, sessions, sites } from '../store/schema'
 import type { HoldStatus as OurHoldStatus, SessionState } from '../store/schema'
 import type { LedgerEntry, PaymentProvider } from '../payments/provider'
 import { AppError, notFound } from '../errors'
+import type { TerminalBooks } from '../terminals/books'
 
 export interface OurPayment {
   sessionId: string
@@ -33,6 +34,8 @@ export type DifferenceKind =
   | 'status_mismatch'
   | 'missing_at_provider'
   | 'unknown_at_provider'
+  /** A card terminal's authorisation that started no session is still held at the terminal provider. */
+  | 'open_authorisation'
 
 export interface Difference {
   kind: DifferenceKind
@@ -155,11 +158,15 @@ async function dayRange(db: Db, date: string, timezone: string): Promise<{ from:
   return { from: new Date(row.from as string | Date), to: new Date(row.to as string | Date) }
 }
 
-/** One day at one site, both sides. Provider holds from that day that belong to no session at all are listed too. */
+/**
+ * One day at one site, both sides. Provider holds from that day that belong to no session at all are
+ * listed too. Sessions paid at a card terminal on the charger are held against their terminal
+ * provider's books (`terminals`, see bff/terminals/books.ts), the others against the card provider's.
+ */
 export async function reconciliationReport(
   db: Db,
   payments: PaymentProvider,
-  o: { date: string; siteId: string; now: Date; staleHoldHours: number },
+  o: { date: string; siteId: string; now: Date; staleHoldHours: number; terminals?: TerminalBooks },
 ): Promise<Reconciliation & { date: string; siteId: string; currency: string; provider: string }> {
   const [site] = await db.select().from(sites).where(eq(sites.id, o.siteId))
   if (!site) throw notFound('site_not_found', 'No such site.')
@@ -201,5 +208,10 @@ export async function reconciliationReport(
     ? new Set((await db.select({ id: sessions.paymentId }).from(sessions).where(inArray(sessions.paymentId, strangers))).map((r) => r.id))
     : new Set<string | null>()
   const relevant = ledger.filter((e) => !elsewhere.has(e.id) && (ourIds.has(e.id) || e.createdAt < to))
-  return { ...reconcile(ours, relevant, { now: o.now, staleHoldHours: o.staleHoldHours }), date: o.date, siteId: o.siteId, currency: site.currency, provider: payments.name }
+  const atTerminals = o.terminals
+    ? await o.terminals.ledger({ siteId: o.siteId, from, to, paymentIds: rows.filter((s) => s.paymentProvider === 'payter' || s.paymentProvider === 'ccv').map((s) => s.paymentId!) })
+    : { entries: [], differences: [] }
+  const result = reconcile(ours, [...relevant, ...atTerminals.entries], { now: o.now, staleHoldHours: o.staleHoldHours })
+  result.differences.push(...atTerminals.differences)
+  return { ...result, date: o.date, siteId: o.siteId, currency: site.currency, provider: payments.name }
 }

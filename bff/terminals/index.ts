@@ -1,4 +1,4 @@
-/** Payment terminals on chargers, put together for startSystem: the desk, each provider's adapter, their web hooks. */
+/** Payment terminals on chargers, put together for startSystem: the desk, each provider's adapter, their web hooks, their books. */
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
@@ -10,6 +10,7 @@ import { PayterTerminals } from './payter/adapter'
 import { payterWebhookRoutes } from './payter/routes'
 import { CcvTerminals } from './ccv/adapter'
 import { ccvWebhookRoutes } from './ccv/routes'
+import { TerminalBooks } from './books'
 
 export interface TerminalsConfig {
   /** Payter's Cloud Payment Service: https://cps.mypayter.com, or the local fake. */
@@ -22,6 +23,8 @@ export interface Terminals {
   desk: TerminalDesk
   payter: PayterTerminals | null
   ccv: CcvTerminals | null
+  /** The terminal providers' books, for support's reconciliation. */
+  books: TerminalBooks
   routes: Hono
   close(): void
 }
@@ -61,6 +64,7 @@ export async function startTerminals(o: {
     desk,
     payter,
     ccv,
+    books: new TerminalBooks({ db: o.db, payter: payter?.cloud ?? null, ccv: ccv?.cloud ?? null }),
     routes,
     close() {
       payter?.close()

@@ -21,6 +21,10 @@ import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type
 const transaction = z.object({
   reference: z.string().min(1).max(128),
   type: z.string().max(40),
+  /** Milliseconds since the epoch. */
+  created: z.number().nullish(),
+  /** A capture's, refund's or reversal's payment. */
+  originalReference: z.string().max(128).nullish(),
   status: z.enum(['pending', 'success', 'failed', 'manualintervention']),
   amount: z.number().min(0).optional(),
   currency: z.string().max(3).optional(),
@@ -40,7 +44,7 @@ const transaction = z.object({
 export type CcvTransaction = z.infer<typeof transaction>
 
 /** CCV writes amounts in major units (9.99); we keep minor units. */
-const toMinor = (amount: number) => Math.round(amount * 100)
+export const toMinor = (amount: number) => Math.round(amount * 100)
 const toMajor = (minor: number) => minor / 100
 
 export class CcvCloud implements PaymentTerminal {
@@ -106,6 +110,19 @@ export class CcvCloud implements PaymentTerminal {
   }
 
   /** The IM30 asks for a card; the payment stays pending until the webhook (or a read) says otherwise. */
+  /**
+   * GET /api/v1/transaction without a reference: the transactions matching the filters (type,
+   * createdAfter/createdBefore in ms, originalReferences …). CCV's reference lists the filters; the
+   * answer is read as a JSON array of transactions, each as GET ?reference= gives it.
+   */
+  async transactions(filters: { type: 'authorise' | 'capture'; createdAfter?: Date; createdBefore?: Date; originalReferences?: string[] }): Promise<CcvTransaction[]> {
+    const q = new URLSearchParams({ type: filters.type })
+    if (filters.createdAfter) q.set('createdAfter', String(filters.createdAfter.getTime() - 1))
+    if (filters.createdBefore) q.set('createdBefore', String(filters.createdBefore.getTime()))
+    if (filters.originalReferences) q.set('originalReferences', filters.originalReferences.join(','))
+    return z.array(transaction).parse(await this.call('GET', `/api/v1/transaction?${q}`))
+  }
+
   async authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation> {
     const answer = await this.call('POST', '/api/v1/payment', {
       transactionType: 'authorise',
