@@ -17,6 +17,8 @@ export const paymentTerminals = pgTable(
     chargerId: text('charger_id').notNull().references(() => chargers.id),
     /** The connectors this terminal serves; the driver picks one on the terminal when there are several. */
     connectorIds: jsonb('connector_ids').$type<number[]>().notNull(),
+    /** What the terminal displays in: one of the app's languages (bff/terminals/texts.ts), Swedish unless set. */
+    language: text('language').notNull().default('sv'),
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [index('payment_terminals_charger').on(t.chargerId)],

@@ -1,0 +1,1 @@
+ALTER TABLE "payment_terminals" ADD COLUMN "language" text DEFAULT 'sv' NOT NULL;
