@@ -60,6 +60,13 @@ export function createAppRouter(history: RouterHistory = createWebHistory()) {
         props: (r) => ({ siteId: param(r.params.id) }),
         meta: { signIn: true, areas: true },
       },
+      {
+        path: '/owner/sites/:id/money',
+        name: 'owner-money',
+        component: () => import('./pages/OwnerMoneyPage.vue'),
+        props: (r) => ({ siteId: param(r.params.id), returning: r.query.connect === 'done' || r.query.connect === 'again' }),
+        meta: { signIn: true, areas: true },
+      },
       // The support console is its own chunk: drivers never download it.
       { path: '/support', name: 'support', component: () => import('./pages/support/SupportLookupPage.vue'), meta: { areas: true } },
       {

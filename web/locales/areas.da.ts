@@ -140,6 +140,7 @@ export const daAreas: typeof enAreas = {
     noSites: 'Du har ingen steder endnu.',
     notYourSite: 'Dette sted er ikke dit.',
     back: 'Alle dine steder',
+    moneyLink: 'Betalinger og udbetalinger',
     chargerCount: 'Ingen ladere | {count} lader | {count} ladere',
     accessMode: { open: 'Åben for alle, gratis', private: 'Kun inviterede bilister', paid: 'Kortbetaling, inviterede bilister på deres vilkår' },
     price: { site: 'Stedets pris', free: 'Gratis', private: 'Særlig pris' },

@@ -140,6 +140,7 @@ export const deAreas: typeof enAreas = {
     noSites: 'Sie haben noch keine Standorte.',
     notYourSite: 'Dieser Standort gehört nicht Ihnen.',
     back: 'Alle Ihre Standorte',
+    moneyLink: 'Zahlungen und Auszahlungen',
     chargerCount: 'Keine Ladesäulen | {count} Ladesäule | {count} Ladesäulen',
     accessMode: { open: 'Offen für alle, kostenlos', private: 'Nur eingeladene Fahrer', paid: 'Kartenzahlung, eingeladene Fahrer zu ihren Bedingungen' },
     price: { site: 'Standortpreis', free: 'Kostenlos', private: 'Eigener Preis' },

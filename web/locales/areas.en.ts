@@ -138,6 +138,7 @@ export const enAreas = {
     noSites: 'You have no sites yet.',
     notYourSite: 'This site is not one of yours.',
     back: 'All your sites',
+    moneyLink: 'Payments and payouts',
     chargerCount: 'No chargers | {count} charger | {count} chargers',
     accessMode: { open: 'Open to anyone, free', private: 'Invited drivers only', paid: 'Paid by card, invited drivers on their terms' },
     price: { site: 'Site price', free: 'Free', private: 'Private price' },

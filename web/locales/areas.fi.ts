@@ -140,6 +140,7 @@ export const fiAreas: typeof enAreas = {
     noSites: 'Sinulla ei ole vielä kohteita.',
     notYourSite: 'Tämä kohde ei ole sinun.',
     back: 'Kaikki kohteesi',
+    moneyLink: 'Maksut ja tilitykset',
     chargerCount: 'Ei latureita | {count} laturi | {count} laturia',
     accessMode: { open: 'Avoin kaikille, maksuton', private: 'Vain kutsutut kuljettajat', paid: 'Korttimaksu, kutsutut kuljettajat omin ehdoin' },
     price: { site: 'Kohteen hinta', free: 'Maksuton', private: 'Oma hinta' },

@@ -140,6 +140,7 @@ export const nbAreas: typeof enAreas = {
     noSites: 'Du har ingen steder ennå.',
     notYourSite: 'Dette stedet er ikke ditt.',
     back: 'Alle stedene dine',
+    moneyLink: 'Betalinger og utbetalinger',
     chargerCount: 'Ingen ladere | {count} lader | {count} ladere',
     accessMode: { open: 'Åpen for alle, gratis', private: 'Bare inviterte sjåfører', paid: 'Kortbetaling, inviterte sjåfører på sine vilkår' },
     price: { site: 'Stedets pris', free: 'Gratis', private: 'Egen pris' },

@@ -140,6 +140,7 @@ export const svAreas: typeof enAreas = {
     noSites: 'Du har inga platser ännu.',
     notYourSite: 'Den här platsen är inte din.',
     back: 'Alla dina platser',
+    moneyLink: 'Betalningar och utbetalningar',
     chargerCount: 'Inga laddare | {count} laddare | {count} laddare',
     accessMode: { open: 'Öppen för alla, gratis', private: 'Bara inbjudna förare', paid: 'Kortbetalning, inbjudna förare på sina villkor' },
     price: { site: 'Platsens pris', free: 'Gratis', private: 'Eget pris' },
