@@ -18,6 +18,7 @@ import { boundedOcpp16Validator, maxFrameBytes } from '../../bff/charging/ocpp/l
 import { hashPassword, hashToken, newToken } from '../../bff/secrets'
 import { chargers, connectors, sessions, tariffs } from '../../bff/store/schema'
 import { startTestSystem, type TestSystem } from '../support/system'
+import type { Db } from '../../bff/store/db'
 import { benchPassword, driveChargers, holdChargers, type StepReport } from './ocpp-load'
 
 export interface RateSearch {
@@ -77,17 +78,13 @@ async function bareServer(): Promise<{ endpoint: string; close: () => Promise<vo
   }
 }
 
-/**
- * The whole BFF with `count` OCPP chargers and, for each, a card session waiting for its start
- * (hold confirmed, idTag `BENCH<n>`): the charger's StartTransaction makes it charging.
- */
-export async function bffWithChargers(count: number, o: { sessions: boolean }): Promise<{ sys: TestSystem; ids: string[]; idTags: string[] }> {
-  const sys = await startTestSystem({ meterIntervalSeconds: 10 })
-  const db = sys.store.db
+/** `count` OCPP chargers LOAD-1 … on site `demo` and, with `sessions`, a card session waiting for each one's start. */
+export async function seedLoadChargers(db: Db, count: number, o: { sessions: boolean; prefix?: string }): Promise<{ ids: string[]; idTags: string[]; passwordHash: string }> {
+  const prefix = o.prefix ?? 'LOAD'
   const [tariff] = await db.select().from(tariffs).limit(1)
   const passwordHash = await hashPassword(benchPassword)
-  const ids = Array.from({ length: count }, (_, i) => `LOAD-${i + 1}`)
-  const idTags = ids.map((_, i) => `BENCH${i + 1}`)
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`)
+  const idTags = ids.map((_, i) => `B${prefix}${i + 1}`)
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500)
     await db.insert(chargers).values(chunk.map((id) => ({ id, siteId: 'demo', tariffId: tariff.id, passwordHash })))
@@ -113,6 +110,16 @@ export async function bffWithChargers(count: number, o: { sessions: boolean }): 
       })),
     )
   }
+  return { ids, idTags, passwordHash }
+}
+
+/**
+ * The whole BFF with `count` OCPP chargers and, for each, a card session waiting for its start
+ * (hold confirmed, idTag `BLOAD<n>`): the charger's StartTransaction makes it charging.
+ */
+export async function bffWithChargers(count: number, o: { sessions: boolean }): Promise<{ sys: TestSystem; ids: string[]; idTags: string[] }> {
+  const sys = await startTestSystem({ meterIntervalSeconds: 10 })
+  const { ids, idTags, passwordHash } = await seedLoadChargers(sys.store.db, count, o)
   // One scrypt per charger at its first connect would make these password-hashing benches (minutes
   // for 10,000 on two cores): the central system's cache of verified passwords is filled as after
   // earlier connects of the same chargers.

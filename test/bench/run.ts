@@ -1,15 +1,17 @@
 /**
- * `npm run bench [-- --quick]`: prints the performance numbers of issues 2, 3, 6 and 13 (targets in
+ * `npm run bench [-- --quick]`: prints the performance numbers of issues 2, 3, 6, 13 and 14 (targets in
  * parentheses). `--quick` runs shorter steps, fewer chargers and skips Lighthouse. PostgreSQL runs
  * when BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) answers.
  */
 import { execFile } from 'node:child_process'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { benchBare, benchBff, type benchConnections, type RateSearch } from './meter-path'
 import { benchSessions } from './sessions'
 import { benchLighthouse } from './lighthouse'
+import { benchScaleOutSeries, printScaleOut } from './scale-out'
 
 const ms = (n: number) => `${n.toFixed(1)} ms`
 const quick = process.argv.includes('--quick')
@@ -93,6 +95,11 @@ async function main() {
     console.log(`  GET /api/sessions/:id p99 ${ms(s.snapshotP99Ms)}   (< 20 ms)`)
     console.log(`  SSE fan-out p50          ${ms(s.fanoutP50Ms)}   to ${s.viewers} viewers`)
     console.log(`  SSE fan-out p99          ${ms(s.fanoutP99Ms)}   (< 250 ms)`)
+  }
+
+  if (url) {
+    console.log(`Scale-out (issue 14): 1, 2 and 4 BFF processes on one PostgreSQL behind a round-robin balancer, on this ${cpus().length}-core machine…`)
+    printScaleOut(await onDatabase(url, () => benchScaleOutSeries(quick)))
   }
 
   if (quick) return process.exit(0)
