@@ -279,6 +279,21 @@ describe('own-account mode: the owner\'s own Stripe account', () => {
     expect(report.body.rows).toEqual(expect.arrayContaining([expect.objectContaining({ sessionId: s.id, paymentId: s.paymentId })]))
   })
 
+  it('stops a session at the own-account site when the same card is presented (its payment method lives on the owner\'s account)', async () => {
+    const created = await http(sys.url, 'POST', '/api/sessions', { body: { chargerId: ownDemoFleetCharger.id, connectorId: 2, method: 'card' }, headers: { 'idempotency-key': randomUUID() } })
+    const { session, stopToken } = created.body
+    fake.confirm((await row(session.id)).paymentId!, { card })
+    expect((await http(sys.url, 'POST', `/api/sessions/${session.id}/authorize`, { token: stopToken })).status).toBe(200)
+    await ownCp.plugIn(2)
+    await until('charging', async () => (await snapshot(session.id, stopToken)).state === 'charging')
+    const presented = fake.addPaymentMethod(card, undefined, account)
+    const stopped = await http(sys.url, 'POST', '/api/sessions/stop-by-card', { body: { chargerId: ownDemoFleetCharger.id, paymentMethod: presented } })
+    expect(stopped.status).toBe(200)
+    expect(stopped.body.session.id).toBe(session.id)
+    await until('stopping', async () => ['stopping', 'settling', 'completed'].includes((await snapshot(session.id, stopToken)).state))
+    await ownCp.unplug(2)
+  })
+
   it('refuses a site webhook signed with another secret, and one for a site that does not collect on its own account', async () => {
     const payload = JSON.stringify({ id: 'evt_forged', object: 'event', type: 'payment_intent.canceled', data: { object: { id: 'pi_x', object: 'payment_intent' } } })
     const signer = new Stripe('sk_test_fake')

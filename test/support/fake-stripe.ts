@@ -185,8 +185,8 @@ export interface FakeStripe {
   confirm(intentId: string, options: { card: FakeCard; wallet?: string }): void
   /** As if the issuer declined the card at confirmation. */
   decline(intentId: string, message: string, declineCode?: string): void
-  /** A payment method for a presented card (stop by card). */
-  addPaymentMethod(card: FakeCard, wallet?: string): string
+  /** A payment method for a presented card (stop by card), on the platform or another account. */
+  addPaymentMethod(card: FakeCard, wallet?: string, account?: string): string
   /** The next `count` requests fail with `status` before being handled (default: a 500 API error). */
   failNext(count: number, status?: number, error?: Json): void
   /** Captures, cancels and refunds actually carried out on this PaymentIntent. */
@@ -516,7 +516,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     }
     if (method === 'GET' && (match = path.match(/^\/v1\/payment_methods\/([^/]+)$/))) {
       const found = methods.get(match[1])
-      if (!found) throw new Refusal(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` })
+      if (!found || ownerOf.get(found.id) !== acting) throw new Refusal(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` })
       return { status: 200, body: { ...found } }
     }
     throw new Refusal(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` })
@@ -592,8 +592,9 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
 
-  function addPaymentMethod(card: FakeCard, wallet?: string): string {
+  function addPaymentMethod(card: FakeCard, wallet?: string, account = platformAccount): string {
     const id = `pm_${randomId()}`
+    ownerOf.set(id, account)
     methods.set(id, { id, object: 'payment_method', type: 'card', card: { ...card, wallet: wallet ? { type: wallet } : null } })
     return id
   }
@@ -605,7 +606,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       new Stripe('sk_test_fake', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 2 }),
     confirm(intentId, { card, wallet }) {
       const intent = intentOr404(intentId)
-      const paymentMethod = addPaymentMethod(card, wallet)
+      const paymentMethod = addPaymentMethod(card, wallet, ownerOf.get(intent.id))
       const id = `ch_${randomId()}`
       charges.set(id, {
         id,

@@ -166,8 +166,17 @@ export class SitePayments implements PaymentProvider {
     return { ...result, feeRefunded: feeRefundedSoFar }
   }
 
-  cardFingerprint(paymentMethodId: string): Promise<string | null> {
-    return this.platform.cardFingerprint(paymentMethodId)
+  /** A card presented to stop is a payment method on the platform, or on one of the own accounts (each id lives on one account). */
+  async cardFingerprint(paymentMethodId: string): Promise<string | null> {
+    const onPlatform = await this.platform.cardFingerprint(paymentMethodId)
+    if (onPlatform || !this.connect) return onPlatform
+    const owners = await this.db.select().from(siteCollections).where(eq(siteCollections.mode, 'own'))
+    for (const setup of owners) {
+      if (!setup.ownSecretKey) continue
+      const found = await (await this.ownProvider(setup)).cardFingerprint(paymentMethodId)
+      if (found) return found
+    }
+    return null
   }
 
   /** Events on the platform account (its holds, and Connect events about connected accounts). */
