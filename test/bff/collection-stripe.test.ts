@@ -205,6 +205,13 @@ describe('platform mode: destination charges through Stripe Connect', () => {
     const payouts = await asOwner('GET', '/api/sites/demo/payouts')
     expect(payouts.body.payouts).toEqual([expect.objectContaining({ id: paid.id, amount: paid.amount, currency: 'SEK', status: 'paid' })])
     expect(fake.requests.some((r) => r.path === '/v1/payouts')).toBe(true)
+
+    // Support's reconciliation: the platform's books agree with ours, refund included.
+    const date = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm' }).format(s.settled.createdAt)
+    const report = await http(sys.url, 'GET', `/api/support/reconciliation?date=${date}&siteId=demo`, { headers: { cookie: support } })
+    expect(report.status).toBe(200)
+    expect(report.body.differences.filter((d: { sessionId: string | null }) => d.sessionId === s.id)).toEqual([])
+    expect(report.body.rows).toEqual(expect.arrayContaining([expect.objectContaining({ sessionId: s.id, paymentId: s.paymentId })]))
   })
 
   it('lets only the owner see the money', async () => {
