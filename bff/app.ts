@@ -40,6 +40,9 @@ import { ownerRoutes, siteAccessRoutes } from './routes/owner'
 import { inviteRoutes } from './routes/invites'
 import { zaptecSiteRoutes } from './charging/zaptec/owner-routes'
 import { collectionSiteRoutes } from './payments/collection/routes'
+import { SitePayments } from './payments/collection/router'
+import { eq } from 'drizzle-orm'
+import { sites } from './store/schema'
 import { devRoutes } from './routes/dev'
 import { rateLimiters, type Limiters } from './routes/rate-limit'
 import { clientIp, type TrustProxy } from './http/client-address'
@@ -130,7 +133,14 @@ export function createApp(deps: AppDeps) {
   }
   const limits = { ...defaultLimits, ...deps.limits }
   const onError = (error: unknown) => deps.logger.error({ err: error }, 'live feed failed')
-  const chargerViewOf = (id: string) => chargerView(db, id, deps.publicUrl, deps.isOnline)
+  const chargerViewOf = async (id: string) => {
+    const view = await chargerView(db, id, deps.publicUrl, deps.isOnline)
+    if (!view || !(deps.payments instanceof SitePayments)) return view
+    // In platform mode the platform sells: the driver sees before paying whom the receipt will name.
+    const [site] = await db.select().from(sites).where(eq(sites.id, view.site.id))
+    const { legalName, orgNumber, vatNumber } = await deps.payments.cardSeller(site)
+    return { ...view, site: { ...view.site, seller: { legalName, orgNumber, vatNumber } } }
+  }
   const sessionFeedView = (s: SessionRow) =>
     sessionView(db, s, deps.sessions.costNow(s), { minimumCharge: deps.payments.minimumCharge(s.currency), unplugWaitSeconds: deps.sessions.settings.unplugWaitSeconds })
   const ctx: AppContext = {

@@ -77,6 +77,11 @@ describe('the embedded demo', () => {
     expect(own.body.collection).toMatchObject({ mode: 'own', stripe: false, ready: true })
     const [ownSite] = await store.db.select().from(sites).where(eq(sites.id, 'demo-own'))
     expect(ownSite).toMatchObject({ name: 'Bergs Bilservice', orgNumber: '556677-8899', accessMode: 'paid' })
+    // Before paying, the charger page names whom the receipt will name.
+    const platformCharger = (await http(sys.url, 'GET', '/api/chargers/DEMO-1')).body
+    expect(platformCharger.site.seller).toEqual({ legalName: demoPlatformSeller.legalName, orgNumber: demoPlatformSeller.orgNumber, vatNumber: demoPlatformSeller.vatNumber })
+    const ownCharger = (await http(sys.url, 'GET', `/api/chargers/${ownDemoFleetCharger.id}`)).body
+    expect(ownCharger.site.seller).toEqual({ legalName: 'Bergs Bilservice AB', orgNumber: '556677-8899', vatNumber: 'SE556677889901' })
     // Onboarding needs Stripe: the demo says so instead of pretending.
     const connect = await asOwner('POST', '/api/sites/demo/collection/connect')
     expect(connect.status).toBe(409)

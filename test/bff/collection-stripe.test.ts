@@ -160,6 +160,7 @@ describe('platform mode: destination charges through Stripe Connect', () => {
 
     const receipt = await receiptOf(s.id, s.stopToken)
     expect(receipt.seller).toEqual(platformSeller)
+    expect((await http(sys.url, 'GET', '/api/chargers/DEMO-1')).body.site.seller).toEqual({ legalName: platformSeller.legalName, orgNumber: platformSeller.orgNumber, vatNumber: platformSeller.vatNumber })
     expect(receipt.number).toMatch(/^5590001111-\d{6}$/)
     expect(receipt.total).toBe(s.captured)
 

@@ -80,6 +80,12 @@ export class SitePayments implements PaymentProvider {
     this.sealer = new KeySealer(o.db)
   }
 
+  /** Who sells to a driver paying by card at the site now: shown before paying, as the receipt will name it. */
+  async cardSeller(site: SiteRow): Promise<Seller> {
+    const [setup] = await this.db.select({ mode: siteCollections.mode }).from(siteCollections).where(eq(siteCollections.siteId, site.id))
+    return setup?.mode === 'platform' && this.platformSeller ? this.platformSeller : siteSeller(site)
+  }
+
   publicConfig(): PublicPaymentConfig {
     return this.platform.publicConfig()
   }
