@@ -16,7 +16,7 @@ import { AppError } from './errors'
 
 const usage = `Usage:
   npm run cli -- charger add <id> --site <siteId> [--connectors 2] [--max-kw 22] [--plug Type2] [--label "Bay 1"]
-  npm run cli -- terminal add <terminalId> --charger <chargerId> --provider payter|ccv [--serves 1,2]
+  npm run cli -- terminal add <terminalId> --charger <chargerId> --provider payter|ccv [--serves 1,2] [--language sv|en|nb|da|fi|de]
   npm run cli -- charger add <id> --site <siteId> --gateway zaptec --zaptec-charger <Zaptec charger id> [--max-kw 22] [--label "Bay 1"]
   npm run cli -- zaptec setup --site <siteId> [--webhooks] [--api --zaptec-user <email>] [--auth basic|oauth] [--installation <Zaptec installation id>]
     (the Zaptec account's password is read from ZAPTEC_PASSWORD, never from the command line)`
@@ -41,14 +41,15 @@ async function main(argv: string[]) {
       charger: { type: 'string' },
       provider: { type: 'string' },
       serves: { type: 'string' },
+      language: { type: 'string' },
     },
   })
   const [noun, verb, id] = positionals
   if (noun === 'zaptec' && verb === 'setup' && values.site) return zaptecSetup(values)
   if (noun === 'terminal' && verb === 'add' && id && values.charger && values.provider) {
-    const input = { id, chargerId: values.charger, provider: values.provider, connectorIds: values.serves?.split(',').map(Number) }
+    const input = { id, chargerId: values.charger, provider: values.provider, connectorIds: values.serves?.split(',').map(Number), language: values.language }
     const t = await operate('payment-terminals', input, (db) => addTerminal(db, input))
-    return console.log(`Terminal ${t.id} (${t.provider}) is on ${t.chargerId}, serving connector${t.connectorIds.length > 1 ? 's' : ''} ${t.connectorIds.join(', ')}.`)
+    return console.log(`Terminal ${t.id} (${t.provider}) is on ${t.chargerId}, serving connector${t.connectorIds.length > 1 ? 's' : ''} ${t.connectorIds.join(', ')}, showing ${t.language}.`)
   }
   if (noun !== 'charger' || verb !== 'add' || !id || !values.site) throw new Error(usage)
   if (values.gateway !== 'ocpp' && values.gateway !== 'zaptec') throw new Error(`--gateway is ocpp or zaptec.\n${usage}`)

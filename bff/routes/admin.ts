@@ -35,6 +35,8 @@ const newTerminal = z.object({
   /** Checked by addTerminal, whose words (--provider is payter or ccv) the command line shows. */
   provider: z.string().min(1).max(16),
   connectorIds: z.array(z.number().int().min(1).max(64)).min(1).max(8).optional(),
+  /** Checked by addTerminal too. */
+  language: z.string().min(2).max(8).optional(),
 })
 
 /** Operator commands for the command line, guarded by the admin token the server writes at start. */

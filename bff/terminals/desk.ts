@@ -17,28 +17,28 @@ import type { Sessions } from '../sessions/service'
 import type { LiveBus } from '../live'
 import type { Tariff } from '../domain/tariff'
 import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type TerminalCard, type TerminalScreen } from './port'
+import { isTerminalLanguage, terminalWords, type TerminalWords } from './texts'
 
 export type TerminalRow = typeof paymentTerminals.$inferSelect
 type Provider = PaymentTerminal['provider']
 
 const live = ['starting', 'charging', 'stopping', 'settling'] as const
 
-/** A price in minor units as the display shows it: "4.95 SEK". */
-export function money(amount: number, currency: string): string {
-  return `${(amount / 100).toFixed(2)} ${currency}`
-}
+/** The terminal's words: its configured language (texts.ts). */
+export const wordsOf = (t: TerminalRow): TerminalWords => terminalWords(isTerminalLanguage(t.language) ? t.language : 'sv')
 
 /** The price lines in AFIR order (energy, time, session, idle fee), then the hold. Components priced 0 are left out. */
-export function priceLines(tariff: Tariff, holdAmount: number): string[] {
+export function priceLines(w: TerminalWords, tariff: Tariff, holdAmount: number): string[] {
   const lines: string[] = []
+  const price = (minor: number) => w.price(minor, tariff.currency)
   for (const c of tariff.components) {
     if (c.price === 0) continue
-    if (c.type === 'energy') lines.push(`${money(c.price, tariff.currency)}/kWh`)
-    if (c.type === 'time') lines.push(`${money(c.price, tariff.currency)}/min`)
-    if (c.type === 'session') lines.push(`${money(c.price, tariff.currency)} per session`)
-    if (c.type === 'idle') lines.push(`Idle fee ${money(c.price, tariff.currency)}/min after ${c.graceMinutes} min`)
+    if (c.type === 'energy') lines.push(w.perKwh(price(c.price)))
+    if (c.type === 'time') lines.push(w.perMinute(price(c.price)))
+    if (c.type === 'session') lines.push(w.perSession(price(c.price)))
+    if (c.type === 'idle') lines.push(w.idleFee(price(c.price), c.graceMinutes))
   }
-  lines.push(`Hold ${money(holdAmount, tariff.currency)}; you pay only what you use`)
+  lines.push(w.hold(price(holdAmount)))
   return lines
 }
 
@@ -107,8 +107,9 @@ export class TerminalDesk {
   /** The idle screen: price in AFIR order and the hold, shown before any tap. */
   async idleScreen(t: TerminalRow): Promise<TerminalScreen> {
     const { tariff, holdAmount } = await this.place(t)
-    const pick = t.connectorIds.length > 1 ? [`Pick a connector (${t.connectorIds.join(', ')}) and tap your card`] : ['Tap your card to start']
-    return { lines: [`${t.chargerId}`, ...priceLines(tariff, holdAmount), ...pick] }
+    const w = wordsOf(t)
+    const pick = t.connectorIds.length > 1 ? [w.pickConnector(t.connectorIds.join(', '))] : [w.tapToStart]
+    return { lines: [`${t.chargerId}`, ...priceLines(w, tariff, holdAmount), ...pick] }
   }
 
   /** Idle: show the price and wait for the next card (Payter: "the terminal is always scanning"). */
@@ -142,26 +143,27 @@ export class TerminalDesk {
       const t = await this.terminal(terminalId)
       if (!t) throw new AppError(404, 'terminal_not_found', 'No such terminal.')
       const port = this.port(t.provider)
+      const w = wordsOf(t)
       const stopped = await this.o.sessions.stopByCardToken(t.chargerId, card.token)
       if (stopped) {
-        await port.show(t.id, { lines: ['Charging is stopping', 'Your receipt follows here in a moment'] })
+        await port.show(t.id, { lines: [w.stopping, w.receiptFollows] })
         if (t.provider === 'payter') await port.readCard(t.id)
         return 'stopped'
       }
       const connectorId = o.mayStart ? await this.freeConnector(t, o.connectorId) : null
       if (connectorId === null) {
-        await this.ready(t, { lines: ['This card did not start a charging session here', 'Nothing was charged'] })
+        await this.ready(t, { lines: [w.wrongCard, w.nothingCharged] })
         return 'refused'
       }
       const { tariff, holdAmount } = await this.place(t)
-      await port.show(t.id, { lines: [`Authorising ${money(holdAmount, tariff.currency)}…`] })
+      await port.show(t.id, { lines: [w.authorising(w.price(holdAmount, tariff.currency))] })
       const reference = `${t.id}:${Date.now().toString(36)}`
       let authorisation: TerminalAuthorisation | null
       try {
         authorisation = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference })
       } catch (error) {
         if (!(error instanceof TerminalRefusal)) throw error
-        await this.ready(t, { lines: ['The card could not be authorised', error.message] })
+        await this.ready(t, { lines: [w.notAuthorised, error.message] })
         return 'refused'
       }
       if (authorisation) await this.authorised(t, authorisation, connectorId)
@@ -177,9 +179,16 @@ export class TerminalDesk {
     if (free === null) throw new AppError(409, 'connector_busy', 'Someone is already charging at this connector.')
     const { tariff, holdAmount } = await this.place(t)
     const port = this.port(t.provider)
-    await port.show(t.id, { lines: [...priceLines(tariff, holdAmount), 'Present your card'] })
-    const pending = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference: `${t.id}:${free}:${Date.now().toString(36)}` })
-    if (pending) await this.authorised(t, pending, free)
+    const w = wordsOf(t)
+    await port.show(t.id, { lines: [...priceLines(w, tariff, holdAmount), w.presentCard] })
+    const asked = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference: `${t.id}:${free}:${Date.now().toString(36)}` })
+    if (asked?.status === 'pending') {
+      // The answer comes later (webhook or poll), maybe after a restart: the row keeps what was asked, and for which connector.
+      await this.o.db
+        .insert(terminalPayments)
+        .values({ id: asked.id, terminalId: t.id, provider: t.provider, connectorId: free, amount: holdAmount, currency: tariff.currency, status: 'pending' })
+        .onConflictDoNothing()
+    } else if (asked) await this.authorised(t, asked, free)
   }
 
   /** The connector a new session gets: the driver's pick, or the only (first) free one. */
@@ -192,14 +201,22 @@ export class TerminalDesk {
   /** The hold is authorised (or was declined): start the session, or cancel the hold and say why. */
   async authorised(t: TerminalRow, a: TerminalAuthorisation, connectorId: number): Promise<void> {
     const port = this.port(t.provider)
+    const w = wordsOf(t)
+    const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, a.id))
     if (a.status === 'declined' || a.status === 'cancelled') {
-      await this.ready(t, { lines: ['Card declined', ...(a.message ? [a.message] : []), 'Nothing was charged'] })
+      if (known && known.status !== 'pending') return // a duplicated callback: handled already
+      if (known) await this.o.db.update(terminalPayments).set({ status: 'cancelled', refusal: 'declined' }).where(eq(terminalPayments.id, a.id))
+      await this.ready(t, { lines: [w.declined, ...(a.message ? [a.message] : []), w.nothingCharged] })
       return
     }
     if (a.status !== 'authorized' || !a.card) return
-    const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, a.id))
-    if (known && known.status !== 'authorized') return // a duplicated callback: handled already
-    if (!known) {
+    if (known && known.status !== 'authorized' && known.status !== 'pending') return // a duplicated callback: handled already
+    if (known?.status === 'pending') {
+      await this.o.db
+        .update(terminalPayments)
+        .set({ status: 'authorized', amount: a.amount, currency: a.currency, cardBrand: a.card.brand, cardLast4: a.card.last4 })
+        .where(and(eq(terminalPayments.id, a.id), eq(terminalPayments.status, 'pending')))
+    } else if (!known) {
       await this.o.db
         .insert(terminalPayments)
         .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
@@ -218,7 +235,7 @@ export class TerminalDesk {
       if (started.session.state === 'failed' || started.session.state === 'cancelled') {
         // Failed inside the start (the charger went away): the session's release intent cancels the hold.
         await this.o.db.update(terminalPayments).set({ status: 'refused', sessionId: started.session.id, refusal: started.session.failureReason }).where(eq(terminalPayments.id, a.id))
-        await this.ready(t, { lines: ['Charging could not start', 'Your card was not charged'] })
+        await this.ready(t, { lines: [w.couldNotStart, w.notCharged] })
         return
       }
       await this.o.db
@@ -226,14 +243,14 @@ export class TerminalDesk {
         .set({ status: 'started', sessionId: started.session.id, ...(started.receiptToken ? { receiptToken: started.receiptToken } : {}) })
         .where(eq(terminalPayments.id, a.id))
       this.watch(started.session.id)
-      await port.show(t.id, { lines: [`Connector ${connectorId}: plug in your car`, 'To stop: tap the same card, or unplug'] })
+      await port.show(t.id, { lines: [w.plugIn(connectorId), w.howToStop] })
       if (t.provider === 'payter') await port.readCard(t.id)
     } catch (error) {
       if (!(error instanceof AppError)) throw error
       // Not started: the hold goes back at once, and the terminal says why.
       await this.o.db.update(terminalPayments).set({ status: 'refused', refusal: error.code }).where(eq(terminalPayments.id, a.id))
       await this.cancelHold(t, a.id)
-      await this.ready(t, { lines: [error.message, 'Your card was not charged'] })
+      await this.ready(t, { lines: [w.refusal(error.code), w.notCharged] })
     } finally {
       this.starting.delete(a.id)
     }
@@ -354,13 +371,14 @@ export class TerminalDesk {
     const t = await this.terminal(p.terminalId)
     if (!t) return
     const charged = s.capturedAmount ?? 0
+    const w = wordsOf(t)
     const screen: TerminalScreen =
       s.state === 'completed' && s.receiptNumber
         ? {
-            lines: [`Total ${money(charged, s.currency)}`, `${(s.energyWh / 1000).toFixed(2)} kWh`, `Receipt ${s.receiptNumber}: scan the code`],
+            lines: [w.total(w.price(charged, s.currency)), w.energy(w.kwh(s.energyWh)), w.scanReceipt(s.receiptNumber)],
             qr: p.receiptToken ? `${this.o.publicUrl}/r/${encodeURIComponent(s.receiptNumber)}?t=${p.receiptToken}` : undefined,
           }
-        : { lines: ['Charging did not start', 'Your card was not charged'] }
+        : { lines: [w.notStarted, w.notCharged] }
     await this.ready(t, screen)
   }
 

@@ -60,7 +60,7 @@ export interface PaymentTerminal {
   readCard(terminalId: string): Promise<void>
   /**
    * Authorise a hold. Payter authorises the card just read and answers at once; CCV's IM30 asks
-   * for the card now and answers by webhook later (null here).
+   * for the card now and answers by webhook later (a pending authorisation here).
    */
   authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation | null>
   getAuthorisation(terminalId: string, id: string): Promise<TerminalAuthorisation>

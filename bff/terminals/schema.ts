@@ -24,7 +24,8 @@ export const paymentTerminals = pgTable(
   (t) => [index('payment_terminals_charger').on(t.chargerId)],
 )
 
-export type TerminalPaymentStatus = 'authorized' | 'started' | 'refused' | 'cancelled' | 'committed'
+/** `pending`: asked of a terminal that answers later (CCV's IM30 waits for the card), kept so a lost answer is still polled after a restart. */
+export type TerminalPaymentStatus = 'pending' | 'authorized' | 'started' | 'refused' | 'cancelled' | 'committed'
 
 /** One authorisation a terminal took: Payter's sessionId, CCV's payment reference. */
 export const terminalPayments = pgTable(

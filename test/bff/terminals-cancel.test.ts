@@ -25,7 +25,7 @@ async function start() {
   payter = await startFakePayter()
   const { openDemoStore } = await import('../support/store')
   store = await openDemoStore()
-  await store.db.insert(paymentTerminals).values({ id: 'P68-0001', provider: 'payter', chargerId: 'DEMO-1', connectorIds: [1] })
+  await store.db.insert(paymentTerminals).values({ id: 'P68-0001', provider: 'payter', chargerId: 'DEMO-1', connectorIds: [1], language: 'en' })
   sys = await startTestSystem({ store, terminals: { payter: { apiUrl: payter.url, apiKey: payter.apiKey } } })
 }
 

@@ -22,7 +22,7 @@ async function start(o: { online?: boolean } = {}) {
   ccv = await startFakeCcv()
   const { openDemoStore } = await import('../support/store')
   const store = await openDemoStore()
-  await store.db.insert(paymentTerminals).values({ id: 'IM30-1', provider: 'ccv', chargerId: 'DEMO-1', connectorIds: [1] })
+  await store.db.insert(paymentTerminals).values({ id: 'IM30-1', provider: 'ccv', chargerId: 'DEMO-1', connectorIds: [1], language: 'en' })
   sys = await startTestSystem({ store, clock: clock.now, terminals: { ccv: { apiUrl: ccv.url, apiKey: ccv.apiKey } } })
   const close = sys.close
   sys.close = async () => {
@@ -43,7 +43,7 @@ async function startWith(card = visa) {
 describe('a CCV IM30 on the charger (Payment API, faked)', () => {
   it('authorises, starts, refuses another card on stop, stops on the same card token, captures once and shows the receipt QR', async () => {
     await start()
-    expect(ccv.screen('IM30-1').lines.join(' ')).toMatch(/4\.95 SEK\/kWh[\s\S]*Hold 300\.00 SEK/)
+    expect(ccv.screen('IM30-1').lines.join(' ')).toMatch(/SEK\s4\.95\/kWh[\s\S]*Hold SEK\s300\.00/)
     const payment = await startWith()
     await cp!.plugIn(1)
     await until('energy', async () => (await sessionOf(payment.id)).energyWh > 1500)
@@ -95,6 +95,35 @@ describe('a CCV IM30 on the charger (Payment API, faked)', () => {
     })
     expect(ccv.captures).toEqual([{ reference: payment.id, amount: done.costTotal }])
     expect((await sys.store.db.select().from(terminalPayments)).length).toBe(1)
+  })
+
+  it('lost webhooks, of the start across a restart and of the stop: read back by the poll; the buttons over HTTP', async () => {
+    await start()
+    const token = sys.terminals.ccv!.cloud.webhookToken('IM30-1')
+    const press = (body: unknown) => http(sys.url, 'POST', `/webhooks/ccv/IM30-1/press?token=${token}`, { body })
+    expect((await http(sys.url, 'POST', '/webhooks/ccv/IM30-1/press?token=x', { body: { button: 'start' } })).status).toBe(401)
+    expect((await press({ button: 'open' })).status).toBe(400)
+    ccv.faults.loseWebhooks = 1
+    expect((await press({ button: 'start', connectorId: 1 })).status).toBe(200)
+    expect(await ccv.tap('IM30-1', visa)).toBe(true)
+    const [asked] = await sys.store.db.select().from(terminalPayments)
+    expect(asked).toMatchObject({ status: 'pending', connectorId: 1 })
+    // The BFF restarts before anyone reads the answer: the row is still there to poll.
+    await cp!.close()
+    sys = await sys.restart()
+    cp = await connectCharger(sys)
+    await sys.terminals.ccv!.poll()
+    const payment = await until('started', async () => (await sys.store.db.select().from(terminalPayments)).find((p) => p.status === 'started') ?? null)
+    expect(payment.id).toBe(asked.id)
+    await cp.plugIn(1)
+    await until('energy', async () => (await sessionOf(payment.id)).energyWh > 1000)
+    ccv.faults.loseWebhooks = 1
+    expect((await press({ button: 'stop' })).status).toBe(200)
+    expect(await ccv.tap('IM30-1', visa)).toBe(true)
+    expect((await sessionOf(payment.id)).state).toBe('charging')
+    await sys.terminals.ccv!.poll()
+    await until('stopping', async () => ['stopping', 'settling'].includes((await sessionOf(payment.id)).state))
+    expect((await sessionOf(payment.id)).stopReason).toBe('card')
   })
 
   it('webhooks: 401 without the token, 400 on a bad body', async () => {

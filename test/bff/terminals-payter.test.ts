@@ -23,7 +23,7 @@ async function start(o: { connectorIds?: number[]; online?: boolean } = {}) {
   payter = await startFakePayter()
   const { openDemoStore } = await import('../support/store')
   const store = await openDemoStore()
-  await store.db.insert(paymentTerminals).values({ id: 'P68-0001', provider: 'payter', chargerId: 'DEMO-1', connectorIds: o.connectorIds ?? [1] })
+  await store.db.insert(paymentTerminals).values({ id: 'P68-0001', provider: 'payter', chargerId: 'DEMO-1', connectorIds: o.connectorIds ?? [1], language: 'en' })
   sys = await startTestSystem({ store, clock: clock.now, terminals: { payter: { apiUrl: payter.url, apiKey: payter.apiKey } } })
   const close = sys.close
   sys.close = async () => {
@@ -50,7 +50,7 @@ describe('a Payter terminal on the charger (Cloud Payment Service, faked)', () =
     await start()
     const idle = payter.screen('P68-0001').lines.join('\n')
     // AFIR order: energy price first, then the idle fee, then the hold.
-    expect(idle).toMatch(/4\.95 SEK\/kWh[\s\S]*Idle fee[\s\S]*Hold 300\.00 SEK/)
+    expect(idle).toMatch(/SEK\s4\.95\/kWh[\s\S]*Idle fee[\s\S]*Hold SEK\s300\.00/)
 
     const payment = await tapToStart()
     expect(payter.sessions.get(payment.id)).toMatchObject({ state: 'AUTHORIZED', authorizedAmount: 30000 })
@@ -84,7 +84,7 @@ describe('a Payter terminal on the charger (Cloud Payment Service, faked)', () =
 
     // The terminal shows the total and a QR code that opens the receipt in the PWA.
     const screen = await until('receipt QR', () => (payter.screen('P68-0001').qrCode ? payter.screen('P68-0001') : null))
-    expect(screen.lines[0]).toBe(`Total ${(done.costTotal! / 100).toFixed(2)} SEK`)
+    expect(screen.lines[0]).toBe(`Total SEK\u00a0${(done.costTotal! / 100).toFixed(2)}`)
     const qr = new URL(screen.qrCode!)
     expect(qr.pathname).toBe(`/r/${encodeURIComponent(done.receiptNumber!)}`)
     const receipt = await http(sys.url, 'GET', `/api/receipts/${encodeURIComponent(done.receiptNumber!)}?t=${qr.searchParams.get('t')}`)
@@ -125,7 +125,7 @@ describe('a Payter terminal on the charger (Cloud Payment Service, faked)', () =
     expect(refused.refusal).toBe('charger_offline')
     expect(payter.cancels).toEqual([refused.id])
     expect(payter.commits).toEqual([])
-    expect(payter.screen('P68-0001').lines.join(' ')).toMatch(/offline[\s\S]*not charged/)
+    expect(payter.screen('P68-0001').lines.join(' ')).toMatch(/not connected[\s\S]*not charged/)
   })
 
   it('a declined card starts nothing', async () => {

@@ -12,6 +12,7 @@ import type { FakeStripe, Executed } from '../support/fake-stripe'
 import type { FakePayter, TestCard } from '../../bff/sim/payter-cloud'
 import type { CcvTestCard, FakeCcv } from '../../bff/sim/ccv-cloud'
 import { CcvCloud } from '../../bff/terminals/ccv/client'
+import { terminalTexts } from '../../bff/terminals/texts'
 import { terminalOf, type Bff } from './bff'
 import { random, type Plan } from './faults'
 
@@ -327,7 +328,7 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
         note(`card ${card.payter.last4} tapped on ${terminalId}: ${tapped ? 'read' : 'not scanning'}`)
         return tapped
       }
-      const pressed = await api(base, ip, 'POST', `/webhooks/ccv/${terminalId}/press?token=${ccvToken(world, terminalId)}`, { body: { button, connectorId: 1 }, patienceMs: 30_000 })
+      const pressed = await api(base, ip, 'POST', `/webhooks/ccv/${terminalId}/press?token=${ccvToken(world, terminalId)}`, { body: { button, connectorId: 1 } })
       note(`pressed ${button} on ${terminalId} → ${pressed.status}${pressed.status === 200 ? '' : ` ${JSON.stringify(pressed.body)}`}`)
       if (pressed.status !== 200) return false
       const wants = button === 'start' ? 'authorise' : 'token'
@@ -345,17 +346,18 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
       note(`declined card: ${JSON.stringify(newHolds())}`)
     }
     callbackFault('start')
-    if (!(await present(cards.good, 'start'))) {
-      result.refused = 'the terminal took no card'
-      return
-    }
     const taken = () => newHolds().filter((h) => !h.declined)
-    const hold = await waitFor(() => taken().length > 0, 30_000)
+    // A card read the BFF never heard of (it was down) is lost: the terminal shows its price again and the driver tries again.
+    let hold = false
+    for (let attempt = 0; attempt < 3 && !hold; attempt++) {
+      if (attempt > 0) note('no hold: the driver presents the card again')
+      if (await present(cards.good, 'start')) hold = await waitFor(() => taken().length > 0, 30_000)
+    }
     const paymentId = taken()[0]?.id ?? null
     result.paymentId = paymentId
     note(`hold at ${provider}: ${JSON.stringify(newHolds())}`)
     if (!hold || !paymentId) {
-      result.refused = 'no authorisation at the terminal'
+      result.refused = 'the terminal took no card, or took no hold'
       return
     }
     if (plan.kind !== 'no_car' && plan.kind !== 'rejected_start') {
@@ -420,8 +422,8 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
     if (!result.final || open.length) fail('hold_not_released', `still held at the terminal provider: ${open.map((h) => `${h.id} (${h.amount})`).join(', ') || 'none'}`)
     if (result.captured > result.expectedCharge + 1) fail('overcharged', `captured ${result.captured}, expected ${result.expectedCharge} for ${result.deliveredWh} Wh delivered`)
     if (end) {
-      // The terminal's total (its first line, in whatever language) and the receipt the QR code opens.
-      const total = end.qrCode ? /(\d+)[.,](\d{2})/.exec(end.lines[0] ?? '') : null
+      // The terminal's total (its first line, in whatever language and grouping) and the receipt the QR code opens.
+      const total = end.qrCode ? /(\d+)[.,](\d{2})/.exec((end.lines[0] ?? '').replace(/\s/g, '')) : null
       result.shown = end.qrCode ? (total ? Number(total[1]) * 100 + Number(total[2]) : null) : 0
       result.receiptTotal = receipt?.total ?? null
       const disagree: string[] = []
@@ -626,9 +628,12 @@ function screensOf(world: World, provider: 'payter' | 'ccv', terminalId: string)
   return provider === 'payter' ? world.payter.screens(terminalId) : world.ccv.screens(terminalId)
 }
 
-/** The terminal's last word on a session: the total with the receipt QR code, or that charging did not start. */
+/**
+ * The terminal's last word on a session (the campaign's terminals speak Swedish, the default): the
+ * total with the receipt QR code, or that the card was not charged (did not start, could not start).
+ */
 function isEndScreen(screen: { lines: string[]; qrCode: string | null }): boolean {
-  return !!screen.qrCode || ['Charging did not start', 'Charging could not start'].includes(screen.lines[0])
+  return !!screen.qrCode || screen.lines.includes(terminalTexts.sv.notCharged)
 }
 
 /** The token the IM30's app is provisioned with (the same as in its webhook URLs). */

@@ -6,16 +6,14 @@
  * comes is made up for by reading the transactions still pending every few seconds (poll).
  */
 import type { Logger } from 'pino'
-import { eq } from 'drizzle-orm'
+import { and, eq, gt } from 'drizzle-orm'
 import type { Db } from '../../store/db'
 import { paymentTerminals, terminalPayments } from '../schema'
-import type { TerminalDesk } from '../desk'
+import { wordsOf, type TerminalDesk } from '../desk'
 import { CcvCloud, authorisationOf } from './client'
 
 export class CcvTerminals {
   readonly cloud: CcvCloud
-  /** Authorisations asked for and not yet answered: which connector they are for. */
-  private readonly pendingStarts = new Map<string, number>()
 
   constructor(private readonly o: { db: Db; desk: TerminalDesk; logger: Logger; baseUrl: string; apiKey: string; publicUrl: string }) {
     this.cloud = new CcvCloud(o)
@@ -33,9 +31,18 @@ export class CcvTerminals {
     if (pollSeconds > 0) this.timer = setInterval(() => void this.poll(), pollSeconds * 1000)
   }
 
-  /** Reads back every transaction still pending: one whose webhook was lost is acted on here. */
+  /**
+   * Reads back every transaction still pending — the token requests of this process, and the
+   * authorisations asked for in the last hour (kept as rows: a restart in between loses nothing) —
+   * so one whose webhook was lost is acted on here.
+   */
   async poll(): Promise<void> {
-    for (const [reference, terminalId] of [...this.cloud.pending]) {
+    const asked = await this.o.db
+      .select({ id: terminalPayments.id, terminalId: terminalPayments.terminalId })
+      .from(terminalPayments)
+      .where(and(eq(terminalPayments.provider, 'ccv'), eq(terminalPayments.status, 'pending'), gt(terminalPayments.createdAt, new Date(Date.now() - 3_600_000))))
+    const pending = new Map([...this.cloud.pending, ...asked.map((p) => [p.id, p.terminalId] as const)])
+    for (const [reference, terminalId] of pending) {
       await this.transactionChanged(terminalId, reference).catch((error) => this.o.logger.warn({ err: error, terminal: terminalId, reference }, 'CCV transaction poll failed'))
     }
   }
@@ -45,18 +52,15 @@ export class CcvTerminals {
   }
 
   /** The driver pressed "start" (at `connectorId`) on the terminal. */
-  async requestStart(terminalId: string, connectorId?: number): Promise<void> {
-    const t = await this.o.desk.terminal(terminalId)
-    const connector = connectorId ?? t?.connectorIds[0]
-    if (connector !== undefined) this.pendingStarts.set(terminalId, connector)
-    await this.o.desk.requestStart(terminalId, connectorId)
+  requestStart(terminalId: string, connectorId?: number): Promise<void> {
+    return this.o.desk.requestStart(terminalId, connectorId)
   }
 
   /** The driver pressed "stop": the terminal asks for the card that started the session. */
   async requestStop(terminalId: string): Promise<void> {
     const t = await this.o.desk.terminal(terminalId)
     if (!t) return
-    await this.cloud.show(terminalId, { lines: ['Present the card you started with'] })
+    await this.cloud.show(terminalId, { lines: [wordsOf(t).presentStartCard] })
     await this.cloud.readCard(terminalId)
   }
 
@@ -81,15 +85,14 @@ export class CcvTerminals {
       this.tokensHandled.add(reference)
       if (this.tokensHandled.size > 1000) this.tokensHandled.delete(this.tokensHandled.values().next().value!)
       if (tx.status !== 'success' || !tx.details?.token) {
-        await this.o.desk.ready(t, { lines: ['The card could not be read'] })
+        await this.o.desk.ready(t, { lines: [wordsOf(t).unreadable] })
         return 'unreadable'
       }
       const a = authorisationOf(tx)
       return this.o.desk.handleCard(terminalId, a.card!, { mayStart: false })
     }
     const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, reference))
-    const connectorId = known?.connectorId ?? this.pendingStarts.get(terminalId) ?? t.connectorIds[0]
-    this.pendingStarts.delete(terminalId)
+    const connectorId = known?.connectorId ?? t.connectorIds[0]
     await this.o.desk.authorised(t, authorisationOf(tx), connectorId)
     return 'authorisation'
   }
