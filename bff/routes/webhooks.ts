@@ -1,10 +1,11 @@
 import { Hono } from 'hono'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import type { AppContext } from '../app'
 import { AppError } from '../errors'
 import { PaymentError, type PaymentEvent } from '../payments/provider'
 import { SitePayments } from '../payments/collection/router'
 import { refreshConnectedAccount } from '../payments/collection/onboarding'
+import { collectedHolds } from '../payments/collection/schema'
 import { sessionEvents, sessions, webhookEvents } from '../store/schema'
 
 /**
@@ -23,11 +24,22 @@ export function webhookRoutes(d: AppContext) {
     }
   }
 
-  async function handle(event: PaymentEvent): Promise<void> {
+  /** `ownSite`: the event came from that site's own account, and may speak only of that site's own-account holds. */
+  async function handle(event: PaymentEvent, ownSite?: string): Promise<void> {
     // Marked seen only after its effect: a crash in between leaves Stripe's retry welcome (every effect is idempotent).
     const [seen] = await d.db.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.id, event.id))
     if (seen) return
-    const [session] = event.holdId ? await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId)) : []
+    const [session] = event.holdId
+      ? ownSite
+        ? (
+            await d.db
+              .select({ session: sessions })
+              .from(sessions)
+              .innerJoin(collectedHolds, and(eq(collectedHolds.paymentId, sessions.paymentId), eq(collectedHolds.siteId, ownSite), eq(collectedHolds.mode, 'own')))
+              .where(eq(sessions.paymentId, event.holdId))
+          ).map((r) => r.session)
+        : await d.db.select().from(sessions).where(eq(sessions.paymentId, event.holdId))
+      : []
     if (session) {
       await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
       // The driver's phone may lose signal right after paying: the hold itself is enough to start.
@@ -38,7 +50,7 @@ export function webhookRoutes(d: AppContext) {
       if (event.type === 'released') await d.sessions.holdCanceled(session.id)
     }
     // An owner finished (or fell behind on) onboarding: card payments at the site follow what Stripe says.
-    if (event.providerType === 'account.updated' && event.account && d.payments instanceof SitePayments) {
+    if (!ownSite && event.providerType === 'account.updated' && event.account && d.payments instanceof SitePayments) {
       await refreshConnectedAccount(d.db, d.payments, event.account, d.sessions.clock())
     }
     await d.db.insert(webhookEvents).values({ id: event.id, type: event.providerType }).onConflictDoNothing()
@@ -54,7 +66,8 @@ export function webhookRoutes(d: AppContext) {
       const payments = d.payments
       if (!(payments instanceof SitePayments)) throw new AppError(404, 'not_found', 'No site collects on its own Stripe account here.')
       const raw = await c.req.text()
-      await handle(await verified(() => payments.parseSiteWebhook(c.req.param('siteId'), raw, c.req.header('stripe-signature'))))
+      const siteId = c.req.param('siteId')
+      await handle(await verified(() => payments.parseSiteWebhook(siteId, raw, c.req.header('stripe-signature'))), siteId)
       return c.json({ received: true })
     })
 }

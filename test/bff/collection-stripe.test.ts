@@ -311,4 +311,17 @@ describe('own-account mode: the owner\'s own Stripe account', () => {
     expect((await post('demo', webhookSecret)).status).toBe(400)
     expect((await post('demo-own', ownKeys.webhookSecret)).status).toBe(200)
   })
+
+  it('lets a site\'s own account speak only of its own holds: an event about another site\'s hold changes nothing', async () => {
+    const created = await createCardSession('DEMO-1')
+    const target = await row(created.body.session.id)
+    expect(target).toMatchObject({ state: 'pending', holdStatus: 'pending' }) // a cancel from the platform would end it
+    const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'payment_intent.canceled', data: { object: { id: target.paymentId, object: 'payment_intent', status: 'canceled' } } })
+    const header = new Stripe('sk_test_fake').webhooks.generateTestHeaderString({ payload, secret: ownKeys.webhookSecret })
+    const answer = await fetch(`${sys.url}/webhooks/stripe/sites/demo-own`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload })
+    expect(answer.status).toBe(200)
+    const after = await row(target.id)
+    expect(after.state).toBe('pending')
+    expect(fake.peek(target.paymentId!)?.status).toBe('requires_payment_method')
+  })
 })
