@@ -32,7 +32,7 @@ export function createPaymentProvider(env: Env, db: Db, clock?: () => Date): Sit
   }
   const simulated = new SimulatedPayments({ db, clock, env: env.NODE_ENV })
   // The demo has no Stripe accounts: the simulated provider keeps every site's holds, whoever sells.
-  return new SitePayments({ db, platform: simulated, platformSeller, defaultFeeBp, accounts: null, ownAccount: () => simulated })
+  return new SitePayments({ db, platform: simulated, platformSeller, defaultFeeBp, accounts: null })
 }
 
 /** The simulated provider behind the app's payments, if that is what runs (its card form is mounted then). */

@@ -39,8 +39,8 @@ export interface SitePaymentsOptions {
   platform: PaymentProvider
   /** The platform as the seller on receipts in platform mode; null when not configured (platform mode then refused). */
   platformSeller: Seller | null
-  /** A provider on an owner's own account (used only with Stripe, `accounts` set). */
-  ownAccount: (keys: OwnKeys) => PaymentProvider
+  /** A provider on an owner's own account; absent without Stripe (the demo), where the platform's provider keeps every hold. */
+  ownAccount?: (keys: OwnKeys) => PaymentProvider
   /**
    * Stripe's account calls (Connect onboarding, own-key checks, payouts). Null with the simulated
    * provider: no destination charges then, and our fee is only booked here.
@@ -219,6 +219,7 @@ export class SitePayments implements PaymentProvider {
     const cached = this.own.get(setup.siteId)
     if (cached && cached.updatedAt === setup.updatedAt.getTime()) return cached.provider
     if (!setup.ownSecretKey || !setup.ownPublishableKey || !setup.ownWebhookSecret) throw new Error(`site ${setup.siteId} has no own Stripe keys`)
+    if (!this.o.ownAccount) throw new Error('own Stripe accounts need Stripe to be configured')
     const provider = this.o.ownAccount({
       secretKey: await this.sealer.open(setup.ownSecretKey),
       publishableKey: setup.ownPublishableKey,
