@@ -139,7 +139,7 @@ export function createApp(deps: AppDeps) {
     // In platform mode the platform sells: the driver sees before paying whom the receipt will name.
     const [site] = await db.select().from(sites).where(eq(sites.id, view.site.id))
     const { legalName, orgNumber, vatNumber } = await deps.payments.cardSeller(site)
-    return { ...view, site: { ...view.site, seller: { legalName, orgNumber, vatNumber } } }
+    return { ...view, site: { ...view.site, seller: { legalName, orgNumber, vatNumber } }, cardPayments: await deps.payments.siteConfig(site.id) }
   }
   const sessionFeedView = (s: SessionRow) =>
     sessionView(db, s, deps.sessions.costNow(s), { minimumCharge: deps.payments.minimumCharge(s.currency), unplugWaitSeconds: deps.sessions.settings.unplugWaitSeconds })

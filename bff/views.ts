@@ -2,6 +2,7 @@
  * The JSON shapes the BFF sends to clients, written once here. Routes build them; the PWA reads
  * them through `hc<AppType>`, whose response types resolve to these.
  */
+import type { PublicPaymentConfig } from './payments/provider'
 import type { ConnectorStatus, HoldStatus, SessionState } from './store/schema'
 import type { TariffComponent } from './domain/tariff'
 import type { Charge } from './domain/charge'
@@ -59,6 +60,8 @@ export interface ChargerView {
   grant?: ChargerGrantView | null
   /** Why the driver's grants here cannot start now (this month's cap used up, expired…); null when one can, or none covers it. */
   grantRefused?: 'grant_cap_reached' | 'grant_expired' | 'grant_not_yet_valid' | 'grant_revoked' | null
+  /** Whom the browser confirms a card hold with here: a site collecting on its own Stripe account has its own publishable key. */
+  cardPayments?: PublicPaymentConfig
 }
 
 export interface ChargerGrantView {

@@ -240,6 +240,9 @@ describe('own-account mode: the owner\'s own Stripe account', () => {
 
     const saved = await asOwner('PUT', '/api/sites/demo-own/collection/own-keys', ownKeys)
     expect(saved.status).toBe(200)
+    // The payment form is made before the hold exists: the charger tells the browser which account's key to use.
+    expect((await http(sys.url, 'GET', `/api/chargers/${ownDemoFleetCharger.id}`)).body.cardPayments).toEqual({ provider: 'stripe', publishableKey: ownKeys.publishableKey })
+    expect((await http(sys.url, 'GET', '/api/chargers/DEMO-1')).body.cardPayments).toEqual({ provider: 'stripe', publishableKey: 'pk_test_fake' })
     expect(saved.body.collection).toMatchObject({ mode: 'own', ready: true, own: { accountId: account, publishableKey: ownKeys.publishableKey, webhookUrl: `${sys.url}/webhooks/stripe/sites/demo-own` } })
     const [setup] = await store.db.select().from(siteCollections).where(eq(siteCollections.siteId, 'demo-own'))
     expect(JSON.stringify(setup)).not.toContain(ownKeys.secretKey)

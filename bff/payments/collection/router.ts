@@ -90,6 +90,13 @@ export class SitePayments implements PaymentProvider {
     return this.platform.publicConfig()
   }
 
+  /** What the browser confirms a hold at this site with, before the hold exists (Stripe's Payment Element is made first). */
+  async siteConfig(siteId: string): Promise<PublicPaymentConfig> {
+    if (this.platform.name !== 'stripe') return this.platform.publicConfig()
+    const [setup] = await this.db.select().from(siteCollections).where(eq(siteCollections.siteId, siteId))
+    return setup?.mode === 'own' && setup.ownPublishableKey ? { provider: 'stripe', publishableKey: setup.ownPublishableKey } : this.platform.publicConfig()
+  }
+
   /** A hold on an owner's own account is confirmed with that account's publishable key. */
   async holdConfig(holdId: string): Promise<PublicPaymentConfig> {
     const row = await this.holdRow(holdId)
