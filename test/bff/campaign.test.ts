@@ -2,8 +2,10 @@
  * The fault campaign, short: two sessions of every fault kind (lost, duplicated, delayed and
  * reordered messages, clock skew and absurd dates, restamped resends, huge meter registers, charger
  * offline, provider 5xx, hangs and expired holds, SIGKILL of the BFF) through independent OCPP 1.6J
- * charge points against the real BFF. Every money-error count must be 0. The long run is
- * `npm run campaign` (1,000 sessions).
+ * charge points against the real BFF, phone sessions and sessions started by a card on the charger's
+ * Payter or CCV terminal (wrong and declined cards, terminal cloud 5xx and late answers, lost and
+ * duplicated web hooks). Every money-error count must be 0. The long run is `npm run campaign`
+ * (1,000 sessions).
  */
 import { describe, expect, it } from 'vitest'
 import { runCampaign } from '../campaign/campaign'
@@ -28,6 +30,12 @@ describe('the fault campaign, short', () => {
       expect([...failing, ...notRun], `${report.table}\n\nreport: ${report.reportFile}`).toEqual([])
       expect(report.moneyErrorCount).toBe(0)
       expect(report.results).toHaveLength(faultKinds.length * 2)
+      // Both terminal providers' sessions ran and were judged on what their clouds executed.
+      for (const provider of ['payter', 'ccv'] as const) {
+        const terminal = report.results.filter((r) => r.plan.via === provider)
+        expect(terminal.length).toBeGreaterThanOrEqual(8)
+        expect(terminal.filter((r) => r.state === 'completed' && (r.executed?.captures.length ?? 0) === 1).length).toBeGreaterThan(0)
+      }
     },
     // The unplug wait is at least a minute (UNPLUG_WAIT_MINUTES), and a lost unplug waits it out.
     300_000,

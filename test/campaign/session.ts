@@ -61,7 +61,7 @@ const card = { brand: 'visa', last4: '4242', fingerprint: 'fp_campaign_visa' }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** JSON over HTTP as a browser behind a proxy sends it; network errors (a killed BFF) are retried. */
-async function api(base: string, ip: string, method: string, path: string, o: { body?: unknown; token?: string; key?: string; patienceMs?: number } = {}) {
+async function api(base: string, ip: string, method: string, path: string, o: { body?: unknown; token?: string; key?: string; patienceMs?: number; retry?: boolean } = {}) {
   const deadline = Date.now() + (o.patienceMs ?? 120_000)
   for (;;) {
     try {
@@ -83,7 +83,7 @@ async function api(base: string, ip: string, method: string, path: string, o: { 
         body = text ? JSON.parse(text) : null
       } catch {}
       // A retry with the same idempotency key is what a client does after a 5xx or a 429.
-      if ((response.status >= 500 || response.status === 429) && Date.now() < deadline && (method === 'GET' || o.key || path.endsWith('/stop'))) {
+      if ((response.status >= 500 || response.status === 429) && Date.now() < deadline && (method === 'GET' || o.key || o.retry || path.endsWith('/stop'))) {
         await sleep(response.status === 429 ? 1000 : 500)
         continue
       }
@@ -328,7 +328,8 @@ export async function runSession(world: World, cp: CampaignChargePoint, plan: Pl
         note(`card ${card.payter.last4} tapped on ${terminalId}: ${tapped ? 'read' : 'not scanning'}`)
         return tapped
       }
-      const pressed = await api(base, ip, 'POST', `/webhooks/ccv/${terminalId}/press?token=${ccvToken(world, terminalId)}`, { body: { button, connectorId: 1 } })
+      // The button pressed again after a 5xx (the BFF restarting): a second start only asks the IM30 for the card again.
+      const pressed = await api(base, ip, 'POST', `/webhooks/ccv/${terminalId}/press?token=${ccvToken(world, terminalId)}`, { body: { button, connectorId: 1 }, retry: true })
       note(`pressed ${button} on ${terminalId} → ${pressed.status}${pressed.status === 200 ? '' : ` ${JSON.stringify(pressed.body)}`}`)
       if (pressed.status !== 200) return false
       const wants = button === 'start' ? 'authorise' : 'token'
