@@ -129,7 +129,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     logger: o.logger,
     meterIntervalSeconds,
     clock: o.clock,
-    presence: { connected: (id) => cluster.link(id), disconnected: (id) => cluster.unlink(id) },
+    presence: { connected: (id) => cluster.link(id), disconnected: (id) => cluster.unlink(id), elsewhere: (id) => cluster.isHeldElsewhere(id) },
   })
   // OCPP chargers hold a WebSocket to one process: commands reach it wherever they are asked.
   gateways.ocpp = new ClusterGateway(central, cluster)

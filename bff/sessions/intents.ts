@@ -31,6 +31,8 @@ export const intentLeaseMs = 120_000
 export class IntentWorker {
   /** Sessions whose intents a call in this process is carrying out (it also takes those added meanwhile). */
   private readonly active = new Set<string>()
+  /** Sessions asked for again while their call was under way. */
+  private readonly again = new Set<string>()
 
   constructor(
     private readonly core: SessionCore,
@@ -43,13 +45,19 @@ export class IntentWorker {
    * and the holder takes the intents written meanwhile too (the sweep retries any it missed).
    */
   async runPending(sessionId: string, o: { dueOnly?: boolean } = {}): Promise<void> {
-    if (this.active.has(sessionId)) return
-    this.active.add(sessionId)
-    try {
-      await this.core.leases.with(`intents:${sessionId}`, intentLeaseMs, () => this.runLeased(sessionId, o))
-    } finally {
-      this.active.delete(sessionId)
+    if (this.active.has(sessionId)) {
+      this.again.add(sessionId) // the call under way goes round once more
+      return
     }
+    do {
+      this.again.delete(sessionId)
+      this.active.add(sessionId)
+      try {
+        await this.core.leases.with(`intents:${sessionId}`, intentLeaseMs, () => this.runLeased(sessionId, o))
+      } finally {
+        this.active.delete(sessionId)
+      }
+    } while (this.again.has(sessionId))
   }
 
   private async runLeased(sessionId: string, o: { dueOnly?: boolean }): Promise<void> {

@@ -18,7 +18,7 @@ import { demoDatabase, startBalancer, startBff, type Balancer, type BffProcess }
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 180_000 })
 
-const card = { number: '4242424242424242', brand: 'visa', last4: '4242', expMonth: 12, expYear: 2034, funding: 'credit', country: 'SE' }
+const card = { brand: 'visa', last4: '4242', fingerprint: 'fp_visa_4242' }
 let db: Awaited<ReturnType<typeof demoDatabase>>
 let fake: FakeStripe
 let smtp: SMTPServer
@@ -58,7 +58,7 @@ afterAll(async () => {
   await balancer?.close()
   await Promise.all(bffs.map((b) => b.stop()))
   await fake?.close()
-  await new Promise((r) => smtp?.close(r))
+  await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()))
   await db?.drop()
 })
 

@@ -39,7 +39,12 @@ export interface ChargerPresence {
   connected(chargerId: string): Promise<void>
   /** False when another process holds the charger now: then this disconnect changes nothing. */
   disconnected(chargerId: string): Promise<boolean>
+  /** Another live process holds the charger's connection (and handles its messages in order). */
+  elsewhere(chargerId: string): boolean
 }
+
+/** A transaction this young, of a charger another process holds, may still be in that process's hands. */
+const inHandsMs = 30_000
 
 type Params = Record<string, any>
 
@@ -215,6 +220,7 @@ export class OcppCentralSystem implements ChargerGateway {
         ),
       )
     for (const tx of unfinished) {
+      if (this.presence?.elsewhere(tx.chargerId) && tx.receivedAt.getTime() > this.clock().getTime() - inHandsMs) continue
       await this.serial(tx.chargerId, async () => {
         const [now] = await this.db.select().from(transactions).where(eq(transactions.id, tx.id))
         if (now.stoppedAt) await this.stopped(now)
