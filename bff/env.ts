@@ -27,6 +27,8 @@ const schema = z
     STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_/, 'must start with sk_ or rk_').optional(),
     STRIPE_PUBLISHABLE_KEY: z.string().regex(/^pk_/, 'must start with pk_').optional(),
     STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
+    /** Signing secret of the platform's Connect webhook endpoint (events on connected accounts: onboarding done). */
+    STRIPE_CONNECT_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
     /** Where the Stripe client sends its API calls instead of Stripe, e.g. http://127.0.0.1:12111: for stripe-mock / testing only. */
     STRIPE_API_BASE: z.url().optional(),
     /** Payter's Cloud Payment Service for the Payter terminals on chargers (`npm run cli -- terminal add`): its key turns them on. */

@@ -21,9 +21,11 @@ export function createPaymentProvider(env: Env, db: Db, clock?: () => Date): Sit
       throw new Error('Bad configuration: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET together')
     }
     const clientFor = (key: string) => stripeClient(key, env.STRIPE_API_BASE)
+    const connectSecret = env.STRIPE_CONNECT_WEBHOOK_SECRET
     return new SitePayments({
       db,
       platform: new StripePayments({ secretKey, publishableKey, webhookSecret, stripe: clientFor(secretKey) }),
+      connectEvents: connectSecret ? new StripePayments({ secretKey, publishableKey, webhookSecret: connectSecret, stripe: clientFor(secretKey) }) : undefined,
       platformSeller,
       defaultFeeBp,
       accounts: new StripeAccounts(clientFor(secretKey), clientFor),

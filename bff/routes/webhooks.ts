@@ -9,8 +9,9 @@ import { collectedHolds } from '../payments/collection/schema'
 import { sessionEvents, sessions, webhookEvents } from '../store/schema'
 
 /**
- * Stripe's events, signature checked on the raw body: the platform account's at /stripe, a site's
- * own Stripe account's at /stripe/sites/:siteId (checked with that site's webhook secret). Each
+ * Stripe's events, signature checked on the raw body: the platform account's at /stripe, its
+ * connected accounts' at /stripe/connect (the Connect endpoint's own secret), a site's own Stripe
+ * account's at /stripe/sites/:siteId (checked with that site's webhook secret). Each
  * event is handled once (replays are no-ops) and in any order: the handlers only move a session
  * forward from what the provider reports now, never back.
  */
@@ -60,6 +61,13 @@ export function webhookRoutes(d: AppContext) {
     .post('/stripe', async (c) => {
       const raw = await c.req.text()
       await handle(await verified(() => d.payments.parseWebhook(raw, c.req.header('stripe-signature'))))
+      return c.json({ received: true })
+    })
+    .post('/stripe/connect', async (c) => {
+      const payments = d.payments
+      if (!(payments instanceof SitePayments)) throw new AppError(404, 'not_found', 'No Connect events are taken here.')
+      const raw = await c.req.text()
+      await handle(await verified(() => payments.parseConnectWebhook(raw, c.req.header('stripe-signature'))))
       return c.json({ received: true })
     })
     .post('/stripe/sites/:siteId', async (c) => {

@@ -26,6 +26,7 @@ import { vatOf } from '../../bff/domain/money'
 import type { Store } from '../../bff/store/db'
 
 const webhookSecret = 'whsec_platform_secret'
+const connectSecret = 'whsec_platform_connect_secret'
 const ownKeys = { secretKey: 'sk_test_bergs_own_account', publishableKey: 'pk_test_bergs_own_account', webhookSecret: 'whsec_bergs_own_account' }
 const platformSeller = { legalName: 'Laddpunkt Plattform AB', orgNumber: '559000-1111', vatNumber: 'SE559000111101', address: 'Kungsgatan 1, 111 43 Stockholm' }
 const card = { brand: 'visa', last4: '4242', fingerprint: 'fp_visa_4242' }
@@ -48,11 +49,13 @@ beforeAll(async () => {
     platform: new StripePayments({ secretKey: 'sk_test_fake', publishableKey: 'pk_test_fake', webhookSecret, stripe: clientFor('sk_test_fake') }),
     platformSeller,
     defaultFeeBp: 500,
+    connectEvents: new StripePayments({ secretKey: 'sk_test_fake', publishableKey: 'pk_test_fake', webhookSecret: connectSecret, stripe: clientFor('sk_test_fake') }),
     accounts: new StripeAccounts(clientFor('sk_test_fake'), clientFor),
     ownAccount: (keys) => new StripePayments({ ...keys, stripe: clientFor(keys.secretKey) }),
   })
   sys = await startTestSystem({ store, payments: payments as never })
   fake.sendWebhooks(`${sys.url}/webhooks/stripe`, webhookSecret)
+  fake.sendWebhooks(`${sys.url}/webhooks/stripe/connect`, connectSecret, 'connect')
   const charger = (id: string, password: string) =>
     new SimChargePoint({ endpoint: `ws://127.0.0.1:${sys.port}/ocpp`, id, password, connectors: 2, maxPowerW: 11_000, dc: false, meterIntervalMs: 40, autoPlugDelayMs: null, timeScale: 600 })
   platformCp = charger('DEMO-1', demoChargerPassword('DEMO-1'))
@@ -136,7 +139,7 @@ describe('platform mode: destination charges through Stripe Connect', () => {
     expect(refused.status).toBe(409)
     expect(refused.body.error.code).toBe('collection_not_ready')
 
-    fake.completeOnboarding(account) // Stripe sends account.updated to the platform's Connect endpoint
+    fake.completeOnboarding(account) // Stripe sends account.updated to the platform's Connect endpoint, signed with its own secret
     await until('account ready', async () => (await asOwner('GET', '/api/sites/demo/collection')).body.collection.ready)
     const view = (await asOwner('GET', '/api/sites/demo/collection')).body.collection
     expect(view).toMatchObject({ mode: 'platform', stripe: true, feeBp: 500, connect: { accountId: account, ready: true }, platformSeller })
@@ -222,6 +225,14 @@ describe('platform mode: destination charges through Stripe Connect', () => {
       expect((await http(sys.url, 'GET', path)).status).toBe(401)
     }
     expect((await asOwner('GET', '/api/sites/demo/statements/2026-13')).status).toBe(400)
+  })
+
+  it('takes Connect events only with the Connect endpoint\'s own signature', async () => {
+    const payload = JSON.stringify({ id: `evt_${randomUUID()}`, object: 'event', type: 'account.updated', account, data: { object: { id: account, object: 'account' } } })
+    const post = (secret: string) =>
+      fetch(`${sys.url}/webhooks/stripe/connect`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': new Stripe('sk_test_fake').webhooks.generateTestHeaderString({ payload, secret }) }, body: payload })
+    expect((await post(webhookSecret)).status).toBe(400)
+    expect((await post(connectSecret)).status).toBe(200)
   })
 })
 

@@ -199,7 +199,10 @@ export interface FakeStripe {
   injectFault(intentId: string, fault: IntentFault): void
   /** As Stripe at `capture_before`: the uncaptured hold is cancelled (`charge.expired`, `payment_intent.canceled`). */
   expire(intentId: string): void
-  /** Sends signed events to this URL, as Stripe sends webhooks (retried a few times while refused); `account`: another account's own endpoint. */
+  /**
+   * Sends signed events to this URL, as Stripe sends webhooks (retried a few times while refused);
+   * `account`: another account's own endpoint, or `connect`: the platform's Connect endpoint.
+   */
   sendWebhooks(url: string, secret: string, account?: string): void
   /** The platform's own account id. */
   platformAccount: string
@@ -255,7 +258,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   function emit(type: string, object: Json, owner: string = platformAccount) {
     const own = webhooks.get(owner)
     const connected = !own && owner !== platformAccount && accounts.has(owner) && !keyAccountIds().has(owner)
-    const endpoint = own ?? (connected ? webhooks.get(platformAccount) : undefined)
+    const endpoint = own ?? (connected ? (webhooks.get('connect') ?? webhooks.get(platformAccount)) : undefined)
     if (!endpoint) return
     const { url, secret } = endpoint
     const payload = JSON.stringify({ id: `evt_${randomId()}`, object: 'event', type, created: now(), data: { object }, ...(connected ? { account: owner } : {}) })

@@ -48,6 +48,11 @@ export interface SitePaymentsOptions {
   accounts: StripeAccounts | null
   /** Our fee for a site that sets up platform mode, in basis points. */
   defaultFeeBp: number
+  /**
+   * Checks the signatures of Stripe's Connect endpoint (events on connected accounts, such as
+   * `account.updated`), which has its own signing secret; absent when none is configured.
+   */
+  connectEvents?: PaymentProvider
 }
 
 export const siteSeller = (site: SiteRow): Seller => ({
@@ -195,6 +200,12 @@ export class SitePayments implements PaymentProvider {
   /** Events on the platform account (its holds, and Connect events about connected accounts). */
   parseWebhook(rawBody: string, signature: string | undefined): Promise<PaymentEvent> {
     return this.platform.parseWebhook(rawBody, signature)
+  }
+
+  /** Events on connected accounts, from Stripe's Connect endpoint. */
+  parseConnectWebhook(rawBody: string, signature: string | undefined): Promise<PaymentEvent> {
+    if (!this.o.connectEvents) return Promise.reject(new PaymentError('No Connect webhook secret is configured (STRIPE_CONNECT_WEBHOOK_SECRET).', 'connect_webhooks_off'))
+    return this.o.connectEvents.parseWebhook(rawBody, signature)
   }
 
   /** Events from a site's own Stripe account, checked with that site's webhook secret. */
