@@ -4,6 +4,7 @@ import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { auditLog, connectors, intents, meterSamples, receipts, refunds, sessionEvents, sessions, sites, transactions, users } from '../store/schema'
 import { notFound } from '../errors'
+import { collectedHolds } from '../payments/collection/schema'
 import type { HoldStatus, SessionState } from '../store/schema'
 import type { TariffView } from '../views'
 import { tariffView } from '../chargers/view'
@@ -51,6 +52,8 @@ export interface CaseFile {
     receiptNumber: string | null
     driverEmail: string | null
     tariff: TariffView
+    /** Who collected the card payment: the platform (with our fee and the owner's connected account) or the site's own Stripe account. */
+    collection?: { mode: 'platform' | 'own'; destination: string | null; fee: number | null; feeRefunded: number } | null
   }
   receipts: { number: string; kind: 'simplified_invoice' | 'invoice'; replaces: string | null; issuedAt: string; total: number }[]
   refunds: { id: string; amount: number; reason: string; status: 'pending' | 'succeeded' | 'failed'; createdAt: string; createdBy: string | null }[]
@@ -103,6 +106,7 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
     receipts: receiptRows,
     audit: auditRows.map(({ a, actor }) => ({ id: a.id, at: a.at, action: a.action, actor, reason: a.reason, data: a.data })),
   })
+  const [collected] = s.paymentId ? await db.select().from(collectedHolds).where(eq(collectedHolds.paymentId, s.paymentId)) : []
   const committed = refundRows.filter((r) => r.status !== 'failed').reduce((sum, r) => sum + r.amount, 0)
   const refundable = Math.max(0, s.capturedAmount - committed)
   return {
@@ -138,6 +142,7 @@ export async function loadCaseFile(db: Db, id: string, provider: string): Promis
       failureReason: s.failureReason,
       receiptNumber: s.receiptNumber,
       driverEmail: row.email,
+      collection: collected ? { mode: collected.mode, destination: collected.destination, fee: collected.feeAmount, feeRefunded: collected.feeRefunded } : null,
       tariff: tariffView(s.tariff, s.holdAmount),
     },
     receipts: receiptRows.map((r) => ({

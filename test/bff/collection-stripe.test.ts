@@ -176,6 +176,8 @@ describe('platform mode: destination charges through Stripe Connect', () => {
     expect(fake.applicationFees().find((f) => f.id === applicationFee.id)!.amount_refunded).toBe(feeBack)
     const [hold] = await store.db.select().from(collectedHolds).where(eq(collectedHolds.paymentId, s.paymentId))
     expect(hold).toMatchObject({ mode: 'platform', destination: account, feeAmount: fee, feeRefunded: feeBack })
+    const caseFile = await http(sys.url, 'GET', `/api/support/sessions/${s.id}`, { headers: { cookie: support } })
+    expect(caseFile.body.session.collection).toEqual({ mode: 'platform', destination: account, fee, feeRefunded: feeBack })
 
     // The month's statement adds up against the session and against the connected account's balance on Stripe.
     const month = stockholmMonth(s.settled.stoppedAt!)

@@ -279,7 +279,9 @@ export const daAreas: typeof enAreas = {
       driver: 'Bilist',
       payment: 'Betalings-id',
       hold: 'Reservation',
+      collectedBy: 'Opkræves af',
     },
+    collection: { platform: 'Platformen (udbetaling til ejeren)', own: 'Stedets egen Stripe-konto', fee: 'vores gebyr {fee}, {back} tilbageført' },
     kind: { simplified_invoice: 'Kvittering', invoice: 'Faktura' },
     state: {
       pending: 'Venter på betaling',

@@ -279,7 +279,9 @@ export const deAreas: typeof enAreas = {
       driver: 'Fahrer',
       payment: 'Zahlungs-ID',
       hold: 'Reservierung',
+      collectedBy: 'Kassiert von',
     },
+    collection: { platform: 'Die Plattform (Auszahlung an den Eigentümer)', own: 'Das eigene Stripe-Konto des Standorts', fee: 'unsere Gebühr {fee}, {back} erstattet' },
     kind: { simplified_invoice: 'Beleg', invoice: 'Rechnung' },
     state: {
       pending: 'Wartet auf Zahlung',

@@ -277,7 +277,9 @@ export const enAreas = {
       driver: 'Driver',
       payment: 'Payment id',
       hold: 'Hold',
+      collectedBy: 'Collected by',
     },
+    collection: { platform: 'The platform (payout to the owner)', own: 'The site’s own Stripe account', fee: 'our fee {fee}, {back} given back' },
     kind: { simplified_invoice: 'Receipt', invoice: 'Invoice' },
     state: {
       pending: 'Waiting for payment',

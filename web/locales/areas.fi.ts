@@ -279,7 +279,9 @@ export const fiAreas: typeof enAreas = {
       driver: 'Kuljettaja',
       payment: 'Maksun ID',
       hold: 'Varaus',
+      collectedBy: 'Maksun perii',
     },
+    collection: { platform: 'Alusta (tilitys omistajalle)', own: 'Kohteen oma Stripe-tili', fee: 'maksumme {fee}, palautettu {back}' },
     kind: { simplified_invoice: 'Kuitti', invoice: 'Lasku' },
     state: {
       pending: 'Odottaa maksua',

@@ -279,7 +279,9 @@ export const nbAreas: typeof enAreas = {
       driver: 'Sjåfør',
       payment: 'Betalings-ID',
       hold: 'Reservasjon',
+      collectedBy: 'Tas betalt av',
     },
+    collection: { platform: 'Plattformen (utbetaling til eieren)', own: 'Stedets egen Stripe-konto', fee: 'vårt gebyr {fee}, {back} tilbakeført' },
     kind: { simplified_invoice: 'Kvittering', invoice: 'Faktura' },
     state: {
       pending: 'Venter på betaling',

@@ -279,7 +279,9 @@ export const svAreas: typeof enAreas = {
       driver: 'Förare',
       payment: 'Betalnings-id',
       hold: 'Reservation',
+      collectedBy: 'Tas betalt av',
     },
+    collection: { platform: 'Plattformen (utbetalning till ägaren)', own: 'Platsens eget Stripe-konto', fee: 'vår avgift {fee}, {back} återförd' },
     kind: { simplified_invoice: 'Kvitto', invoice: 'Faktura' },
     state: {
       pending: 'Väntar på betalning',
