@@ -4,8 +4,11 @@
  * the payouts; in the owner's language. The BFF side is tested in test/bff/collection-*.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { flushPromises, json, mountAt, stubEventSource, stubFetch, type RecordedCall } from './harness'
+import { flushPromises, json, mountAt, plain as plainText, stubEventSource, stubFetch, type RecordedCall } from './harness'
 import { owner, routes, site } from './account-fixtures'
+import { charger } from './fixtures'
+import { supportActions, type SupportFacts } from '../../bff/domain/session'
+import type { CaseFile } from '../../web/api/support'
 import { collectionEn } from '../../web/locales/collection.en'
 import { collectionSv } from '../../web/locales/collection.sv'
 import { collectionNb } from '../../web/locales/collection.nb'
@@ -130,5 +133,31 @@ describe('the money page', () => {
         expect(text, `${code} ${key} is English`).not.toBe(english.get(key))
       }
     }
+  })
+})
+
+describe('the support console', () => {
+  it('says who collected a card payment, with our fee and what refunds gave back', async () => {
+    const facts: SupportFacts = { state: 'completed', method: 'card', holdStatus: 'captured', paymentId: 'pi_1', capturedAmount: 5940, refundedAmount: 1000, hasReceipt: true, hasSimplifiedInvoice: true }
+    const file: CaseFile = {
+      session: {
+        id: 'ses_1', state: 'completed', siteId: 'demo', siteName: 'Demo Garage', chargerId: 'DEMO-1', connectorId: 1, evseId: 'SE*LDP*EDEMO1*1',
+        method: 'card', idTag: 'LP0000000001', transactionId: 7, paymentId: 'pi_1', provider: 'stripe', currency: 'SEK',
+        holdAmount: 30_000, holdStatus: 'captured', capturedAmount: 5940, releasedAmount: 24_060, refundedAmount: 1000,
+        refundable: 4940, energyWh: 12_000, powerW: 0, costTotal: 5940,
+        card: { brand: 'visa', last4: '4242' }, createdAt: '2026-11-05T09:00:00Z', startedAt: '2026-11-05T09:01:00Z', stoppedAt: '2026-11-05T10:00:00Z',
+        unpluggedAt: null, stopReason: 'EVDisconnected', failureReason: null, receiptNumber: '5590001111-000001', driverEmail: null, tariff: charger().tariff,
+        collection: { mode: 'platform', destination: 'acct_123', fee: 297, feeRefunded: 50 },
+      },
+      receipts: [],
+      refunds: [],
+      timeline: [],
+      powerCurve: [],
+      energyCurve: [],
+      can: supportActions(facts),
+    }
+    stubFetch(routes({ 'GET /api/support/sessions/ses_1': () => json(file) }))
+    const { wrapper } = await mountAt('/support/sessions/ses_1')
+    expect(plainText(wrapper.find('[data-test=collected-by]').text())).toBe('The platform (payout to the owner) · our fee SEK 2.97, SEK 0.50 given back')
   })
 })
