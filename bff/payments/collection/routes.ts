@@ -28,7 +28,7 @@ export function collectionSiteRoutes(d: AppContext) {
   const now = () => d.sessions.clock()
 
   function sitePayments(): SitePayments {
-    if (!(d.payments instanceof SitePayments)) throw new AppError(501, 'collection_unavailable', 'This server takes payments without per-site collection.')
+    if (!(d.payments instanceof SitePayments)) throw new AppError(404, 'collection_unavailable', 'This server takes payments without per-site collection.')
     return d.payments
   }
 
