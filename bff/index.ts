@@ -22,7 +22,9 @@ async function main() {
   const logger = pino({ level: env.LOG_LEVEL })
   const store = await openStoreOrExplain(env, logger)
   if (env.demo && (await seedDemo(store.db))) logger.info('seeded the demo site "demo" with chargers DEMO-1 … DEMO-4')
-  if (env.demo && (await seedCollectionDemo(store.db, env.PLATFORM_FEE_BP))) logger.info('seeded the collection demo: "demo" in platform mode, "demo-own" (charger OWN-1) collecting on its own account')
+  // With simulated payments the demo shows both ways of collecting; with Stripe test keys owners set them up for real.
+  const collectionDemo = env.demo && !env.STRIPE_SECRET_KEY
+  if (collectionDemo && (await seedCollectionDemo(store.db, env.PLATFORM_FEE_BP))) logger.info('seeded the collection demo: "demo" in platform mode, "demo-own" (charger OWN-1) collecting on its own account')
   if (env.demo && (await seedZaptecDemo(store.db))) logger.info('seeded ZAPTEC-1, a Zaptec charger behind the local fake of Zaptec\'s cloud')
   // The demo's Zaptec charger lives in a local fake of Zaptec's cloud, with the simulated OCPP chargers.
   if (env.demo && (await seedPayterDemo(store.db))) logger.info(`seeded ${demoPayter.terminalId}, a Payter card terminal on ${demoPayter.chargerId} behind the local fake of Payter's cloud`)
@@ -69,7 +71,7 @@ async function main() {
   logger.info(`Laddpunkt is running at ${env.PUBLIC_URL} (${env.demo ? 'demo' : 'production'}, payments: ${payments.name}, storage: ${store.kind})`)
 
   const fleet = env.SIM_CHARGERS
-    ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: [...demoFleetConfig(), ownDemoFleetCharger], autoUnplugDelayMs: env.SIM_UNPLUG_SECONDS * 1000, logger: logger.child({ sim: true }) })
+    ? await startSimFleet({ endpoint: `ws://127.0.0.1:${system.port}/ocpp`, chargers: [...demoFleetConfig(), ...(collectionDemo ? [ownDemoFleetCharger] : [])], autoUnplugDelayMs: env.SIM_UNPLUG_SECONDS * 1000, logger: logger.child({ sim: true }) })
     : null
   zaptecDemo?.connect(system.url, system.zaptec)
   if (fleet) logger.info(`simulated chargers connected: ${[...fleet.chargePoints.keys()].join(', ')} — try ${env.PUBLIC_URL}/c/DEMO-1`)
