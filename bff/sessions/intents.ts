@@ -62,6 +62,7 @@ export class IntentWorker {
 
   private async runLeased(sessionId: string, o: { dueOnly?: boolean }): Promise<void> {
     const tried = new Set<number>()
+    let leaseTakenAt = Date.now()
     for (;;) {
       const now = this.core.clock()
       const pending = await this.core.db
@@ -79,8 +80,11 @@ export class IntentWorker {
       if (next.length === 0) return
       for (const intent of next) {
         tried.add(intent.id)
-        // Renewed before each intent; lost (we stalled past it, another process took over): stop here.
-        if (!(await this.core.leases.take(`intents:${sessionId}`, intentLeaseMs))) return
+        // Renewed once a quarter of it has passed; lost (we stalled past it, another process took over): stop here.
+        if (Date.now() - leaseTakenAt > intentLeaseMs / 4) {
+          if (!(await this.core.leases.take(`intents:${sessionId}`, intentLeaseMs))) return
+          leaseTakenAt = Date.now()
+        }
         await this.run(intent)
       }
     }
