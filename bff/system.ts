@@ -176,6 +176,7 @@ export async function startSystem(o: SystemOptions): Promise<System> {
     publicUrl: o.publicUrl ?? url,
     holdKeepers,
     pollSeconds: o.sweepSeconds === 0 ? 0 : 5,
+    leases: cluster.leases,
   })
   const mailer = o.mailer ?? createMailer({ db: o.store.db, from: 'Laddpunkt <no-reply@laddpunkt.test>' })
   app = createApp({

@@ -4,7 +4,7 @@
  * hold that cannot be used, the receipt QR code after the session completes, and the hold kept for
  * settlement (HoldKeeper) with commit and cancel carried out once per idempotency key.
  */
-import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
+import { and, eq, inArray, isNull } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
 import { chargers, sessions, tariffs } from '../store/schema'
@@ -18,6 +18,9 @@ import type { LiveBus } from '../live'
 import type { Tariff } from '../domain/tariff'
 import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type TerminalCard, type TerminalScreen } from './port'
 import { isTerminalLanguage, terminalWords, type TerminalWords } from './texts'
+import { Signer } from '../http/signing'
+import { receiptPageLink } from '../receipts/document'
+import type { Leases } from '../cluster/leases'
 
 export type TerminalRow = typeof paymentTerminals.$inferSelect
 type Provider = PaymentTerminal['provider']
@@ -49,7 +52,14 @@ export interface TerminalDeskOptions {
   logger: Logger
   /** The PWA's base URL: the receipt QR code opens /r/:number?t=… there. */
   publicUrl: string
+  /** A terminal's card reads are handled by one process at a time, whichever its callbacks reach. */
+  leases: Leases
 }
+
+/** How long a card read may take (authorise, start) before another process may handle the terminal. */
+const terminalLeaseMs = 60_000
+/** How long a callback waits for the terminal's other process to finish, before it is answered "busy" (and resent). */
+const terminalWaitMs = 20_000
 
 export class TerminalDesk {
   private readonly ports = new Map<Provider, PaymentTerminal>()
@@ -57,7 +67,11 @@ export class TerminalDesk {
   /** One card read at a time per terminal: a duplicated callback waits for the first. */
   private readonly queues = new Map<string, Promise<unknown>>()
 
-  constructor(private readonly o: TerminalDeskOptions) {}
+  private readonly signer: Signer
+
+  constructor(private readonly o: TerminalDeskOptions) {
+    this.signer = new Signer(o.db)
+  }
 
   register(port: PaymentTerminal): void {
     this.ports.set(port.provider, port)
@@ -87,11 +101,28 @@ export class TerminalDesk {
     this.sweepTimer = null
   }
 
-  /** Runs `job` after the terminal's earlier jobs: reading a card back and acting on it is one step. */
+  /**
+   * Runs `job` after the terminal's earlier jobs, in this process and in any other (the terminal's
+   * lease): reading a card back and acting on it is one step, wherever a duplicated callback lands.
+   */
   serial<T>(terminalId: string, job: () => Promise<T>): Promise<T> {
-    const next = (this.queues.get(terminalId) ?? Promise.resolve()).catch(() => undefined).then(job)
+    const next = (this.queues.get(terminalId) ?? Promise.resolve()).catch(() => undefined).then(() => this.leased(terminalId, job))
     this.queues.set(terminalId, next)
     return next
+  }
+
+  private async leased<T>(terminalId: string, job: () => Promise<T>): Promise<T> {
+    const name = `terminal:${terminalId}`
+    const giveUpAt = Date.now() + terminalWaitMs
+    while (!(await this.o.leases.take(name, terminalLeaseMs))) {
+      if (Date.now() > giveUpAt) throw new Error(`terminal ${terminalId} is busy in another process`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    try {
+      return await job()
+    } finally {
+      await this.o.leases.give(name).catch(() => {})
+    }
   }
 
   private async place(t: TerminalRow) {
@@ -315,16 +346,17 @@ export class TerminalDesk {
 
   /**
    * An authorisation recorded but left between hold and start (the process stopped in between): if
-   * its session was created, the payment is linked to it (settlement then keeps the hold); if not,
-   * it started nothing, and its cancel is owed like any other.
+   * its session was created, the payment is linked to it at once (settlement keeps the hold, and the
+   * terminal shows the receipt when it completes); if not, after a while it counts as having started
+   * nothing, and its cancel is owed like any other.
    */
   private async settleAbandoned(): Promise<void> {
     const before = new Date(Date.now() - abandonedAfterMs)
-    const stale = await this.o.db
+    const unlinked = await this.o.db
       .select()
       .from(terminalPayments)
-      .where(and(eq(terminalPayments.status, 'authorized'), isNull(terminalPayments.sessionId), lt(terminalPayments.createdAt, before)))
-    for (const p of stale) {
+      .where(and(eq(terminalPayments.status, 'authorized'), isNull(terminalPayments.sessionId)))
+    for (const p of unlinked) {
       if (this.starting.has(p.id)) continue
       const [session] = await this.o.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.paymentId, p.id))
       if (session) {
@@ -332,6 +364,7 @@ export class TerminalDesk {
         this.watch(session.id)
         continue
       }
+      if (p.createdAt >= before) continue // may still be starting in another process
       this.o.logger.warn({ payment: p.id, terminal: p.terminalId }, 'a terminal hold was left between authorisation and start; cancelling it')
       await this.o.db
         .update(terminalPayments)
@@ -343,7 +376,10 @@ export class TerminalDesk {
   /** Sweeps owed cancels every `seconds` (0: never; tests call sweepCancels). */
   startSweeping(seconds: number): void {
     if (seconds <= 0 || this.sweepTimer) return
-    this.sweepTimer = setInterval(() => void this.sweepCancels().catch((error) => this.o.logger.warn({ err: error }, 'terminal cancel sweep failed')), seconds * 1000)
+    const sweep = async () => {
+      if (await this.o.leases.take('terminal-cancel-sweep', seconds * 5000)) await this.sweepCancels()
+    }
+    this.sweepTimer = setInterval(() => void sweep().catch((error) => this.o.logger.warn({ err: error }, 'terminal cancel sweep failed')), seconds * 1000)
     this.sweepTimer.unref?.()
   }
 
@@ -376,7 +412,10 @@ export class TerminalDesk {
       s.state === 'completed' && s.receiptNumber
         ? {
             lines: [w.total(w.price(charged, s.currency)), w.energy(w.kwh(s.energyWh)), w.scanReceipt(s.receiptNumber)],
-            qr: p.receiptToken ? `${this.o.publicUrl}/r/${encodeURIComponent(s.receiptNumber)}?t=${p.receiptToken}` : undefined,
+            // The session's own receipt token; a share link when it was lost (a restart between hold and start).
+            qr: p.receiptToken
+              ? `${this.o.publicUrl}/r/${encodeURIComponent(s.receiptNumber)}?t=${p.receiptToken}`
+              : await receiptPageLink(this.signer, this.o.publicUrl, s.receiptNumber),
           }
         : { lines: [w.notStarted, w.notCharged] }
     await this.ready(t, screen)

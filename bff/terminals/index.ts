@@ -5,6 +5,7 @@ import type { Db } from '../store/db'
 import type { HoldKeeper } from '../payments/provider'
 import type { Sessions } from '../sessions/service'
 import type { LiveBus } from '../live'
+import type { Leases } from '../cluster/leases'
 import { TerminalDesk } from './desk'
 import { PayterTerminals } from './payter/adapter'
 import { payterWebhookRoutes } from './payter/routes'
@@ -39,8 +40,9 @@ export async function startTerminals(o: {
   holdKeepers: Record<string, HoldKeeper>
   /** How often card reads (Payter) and transactions (CCV) whose web hook was lost are polled; 0: never (tests call poll()). */
   pollSeconds: number
+  leases: Leases
 }): Promise<Terminals> {
-  const desk = new TerminalDesk({ db: o.db, sessions: o.sessions, live: o.live, logger: o.logger, publicUrl: o.publicUrl })
+  const desk = new TerminalDesk({ db: o.db, sessions: o.sessions, live: o.live, logger: o.logger, publicUrl: o.publicUrl, leases: o.leases })
   const routes = new Hono()
   const payter = o.config.payter
     ? new PayterTerminals({ db: o.db, desk, logger: o.logger, baseUrl: o.config.payter.apiUrl, apiKey: o.config.payter.apiKey, publicUrl: o.publicUrl })

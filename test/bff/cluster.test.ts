@@ -11,6 +11,7 @@ import { InProcessSignals } from '../../bff/cluster/signals'
 import { ClusterGateway } from '../../bff/cluster/gateway'
 import { ChargerOfflineError, type ChargerGateway } from '../../bff/charging/gateway'
 import { LiveBus } from '../../bff/live'
+import { TerminalDesk } from '../../bff/terminals/desk'
 import type { Store } from '../../bff/store/db'
 import { openTestStore } from '../support/store'
 import { silent, until } from '../support/system'
@@ -169,5 +170,29 @@ describe('the live bus across processes', () => {
     expect(seenHere).toEqual(['s1', 's1'])
     expect(seenThere).toEqual(['s1']) // coalesced
     expect(relayed).toHaveLength(401)
+  })
+})
+
+describe('a payment terminal whose callbacks reach two processes', () => {
+  it('handles one card read at a time: the duplicate on the other process waits for the first', async () => {
+    const desk = (holder: string) =>
+      new TerminalDesk({ db: store.db, sessions: null as never, live: new LiveBus(), logger: silent, publicUrl: 'http://x', leases: new Leases(store.db, holder) })
+    const [a, b] = [desk('process-a'), desk('process-b')]
+    const steps: string[] = []
+    let release!: () => void
+    const first = a.serial('P68-1', async () => {
+      steps.push('a begins')
+      await new Promise<void>((r) => (release = r))
+      steps.push('a ends')
+    })
+    await until('a holds the terminal', () => steps.length === 1)
+    const second = b.serial('P68-1', async () => void steps.push('b runs'))
+    const other = b.serial('P68-2', async () => void steps.push('b, another terminal'))
+    await other
+    await new Promise((r) => setTimeout(r, 300))
+    expect(steps).toEqual(['a begins', 'b, another terminal'])
+    release()
+    await Promise.all([first, second])
+    expect(steps).toEqual(['a begins', 'b, another terminal', 'a ends', 'b runs'])
   })
 })
