@@ -63,6 +63,10 @@ export async function startBff(name: string, env: Record<string, string>): Promi
     env: { ...process.env, LADDPUNKT_MODE: 'production', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', SIM_CHARGERS: '0', LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  // A test runner that goes away takes its servers with it.
+  const orphanGuard = () => child.kill('SIGKILL')
+  process.once('exit', orphanGuard)
+  child.once('exit', () => process.off('exit', orphanGuard))
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
   const url = `http://127.0.0.1:${port}`
