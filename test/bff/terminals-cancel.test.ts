@@ -86,12 +86,23 @@ describe('the cancel of a hold that started nothing', () => {
       payter.sessions.set(id, { sessionId: id, serial: 'P68-0001', state: 'AUTHORIZED', authorizedAmount: 30000, committedAmount: 0, currency: 'SEK', card: visa })
       return { id, terminalId: 'P68-0001', provider: 'payter' as const, connectorId: 1, amount: 30000, currency: 'SEK', status: 'authorized' as const, cardBrand: 'visa', cardLast4: visa.last4 }
     }
-    await store.db.insert(terminalPayments).values([{ ...hold('abandoned-1'), createdAt: old }, { ...hold('fresh-1'), createdAt: new Date() }, { ...hold('linked-1'), createdAt: old }])
+    await store.db.insert(terminalPayments).values([
+      { ...hold('abandoned-1'), createdAt: old },
+      { ...hold('fresh-1'), createdAt: new Date() },
+      { ...hold('linked-1'), createdAt: old },
+      { ...hold('linked-2'), connectorId: 2, createdAt: new Date() },
+    ])
     // linked-1's session was created before the stop: settlement keeps that hold.
     await store.db.insert(sessions).values({
       id: 'ses-linked', state: 'charging', chargerId: 'DEMO-1', connectorId: 1, siteId: 'demo', method: 'card', idTag: 'LINKED01',
       tariff: { currency: 'SEK', vatRateBp: 2500, components: [] }, currency: 'SEK', holdAmount: 30000, stopTokenHash: 'x', receiptTokenHash: 'y',
       paymentId: 'linked-1', paymentProvider: 'payter', holdStatus: 'held',
+    })
+    // linked-2's session was created a moment ago, just before a crash: linked at once, not after 10 minutes.
+    await store.db.insert(sessions).values({
+      id: 'ses-linked-2', state: 'charging', chargerId: 'DEMO-1', connectorId: 2, siteId: 'demo', method: 'card', idTag: 'LINKED02',
+      tariff: { currency: 'SEK', vatRateBp: 2500, components: [] }, currency: 'SEK', holdAmount: 30000, stopTokenHash: 'x2', receiptTokenHash: 'y2',
+      paymentId: 'linked-2', paymentProvider: 'payter', holdStatus: 'held',
     })
     expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
     const rows = await store.db.select().from(terminalPayments)
@@ -99,6 +110,7 @@ describe('the cancel of a hold that started nothing', () => {
     // A recent one may still be starting: left alone.
     expect(rows.find((r) => r.id === 'fresh-1')).toMatchObject({ status: 'authorized' })
     expect(rows.find((r) => r.id === 'linked-1')).toMatchObject({ status: 'started', sessionId: 'ses-linked' })
+    expect(rows.find((r) => r.id === 'linked-2')).toMatchObject({ status: 'started', sessionId: 'ses-linked-2' })
     expect(payter.cancels).toEqual(['abandoned-1'])
   })
 
