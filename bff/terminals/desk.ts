@@ -20,6 +20,7 @@ import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type
 import { isTerminalLanguage, terminalWords, type TerminalWords } from './texts'
 import { Signer } from '../http/signing'
 import { receiptPageLink } from '../receipts/document'
+import type { Leases } from '../cluster/leases'
 
 export type TerminalRow = typeof paymentTerminals.$inferSelect
 type Provider = PaymentTerminal['provider']
@@ -51,7 +52,14 @@ export interface TerminalDeskOptions {
   logger: Logger
   /** The PWA's base URL: the receipt QR code opens /r/:number?t=… there. */
   publicUrl: string
+  /** A terminal's card reads are handled by one process at a time, whichever its callbacks reach. */
+  leases: Leases
 }
+
+/** How long a card read may take (authorise, start) before another process may handle the terminal. */
+const terminalLeaseMs = 60_000
+/** How long a callback waits for the terminal's other process to finish, before it is answered "busy" (and resent). */
+const terminalWaitMs = 20_000
 
 export class TerminalDesk {
   private readonly ports = new Map<Provider, PaymentTerminal>()
@@ -93,11 +101,28 @@ export class TerminalDesk {
     this.sweepTimer = null
   }
 
-  /** Runs `job` after the terminal's earlier jobs: reading a card back and acting on it is one step. */
+  /**
+   * Runs `job` after the terminal's earlier jobs, in this process and in any other (the terminal's
+   * lease): reading a card back and acting on it is one step, wherever a duplicated callback lands.
+   */
   serial<T>(terminalId: string, job: () => Promise<T>): Promise<T> {
-    const next = (this.queues.get(terminalId) ?? Promise.resolve()).catch(() => undefined).then(job)
+    const next = (this.queues.get(terminalId) ?? Promise.resolve()).catch(() => undefined).then(() => this.leased(terminalId, job))
     this.queues.set(terminalId, next)
     return next
+  }
+
+  private async leased<T>(terminalId: string, job: () => Promise<T>): Promise<T> {
+    const name = `terminal:${terminalId}`
+    const giveUpAt = Date.now() + terminalWaitMs
+    while (!(await this.o.leases.take(name, terminalLeaseMs))) {
+      if (Date.now() > giveUpAt) throw new Error(`terminal ${terminalId} is busy in another process`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    try {
+      return await job()
+    } finally {
+      await this.o.leases.give(name).catch(() => {})
+    }
   }
 
   private async place(t: TerminalRow) {
@@ -351,7 +376,10 @@ export class TerminalDesk {
   /** Sweeps owed cancels every `seconds` (0: never; tests call sweepCancels). */
   startSweeping(seconds: number): void {
     if (seconds <= 0 || this.sweepTimer) return
-    this.sweepTimer = setInterval(() => void this.sweepCancels().catch((error) => this.o.logger.warn({ err: error }, 'terminal cancel sweep failed')), seconds * 1000)
+    const sweep = async () => {
+      if (await this.o.leases.take('terminal-cancel-sweep', seconds * 5000)) await this.sweepCancels()
+    }
+    this.sweepTimer = setInterval(() => void sweep().catch((error) => this.o.logger.warn({ err: error }, 'terminal cancel sweep failed')), seconds * 1000)
     this.sweepTimer.unref?.()
   }
 
