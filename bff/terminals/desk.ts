@@ -118,11 +118,28 @@ export class TerminalDesk {
       if (Date.now() > giveUpAt) throw new Error(`terminal ${terminalId} is busy in another process`)
       await new Promise((r) => setTimeout(r, 100))
     }
+    this.busy.add(terminalId)
     try {
       return await job()
     } finally {
+      this.busy.delete(terminalId)
       await this.o.leases.give(name).catch(() => {})
     }
+  }
+
+  /** Terminals whose card read this process is handling now (their lease is ours). */
+  private readonly busy = new Set<string>()
+
+  /**
+   * Whether no process is handling a card read at the terminal (an authorisation is only ever being
+   * started inside one): its lease is free, or lapsed with a process that died.
+   */
+  private async idle(terminalId: string): Promise<boolean> {
+    if (this.busy.has(terminalId)) return false
+    const name = `terminal:${terminalId}`
+    if (!(await this.o.leases.take(name, terminalLeaseMs))) return false
+    await this.o.leases.give(name)
+    return true
   }
 
   private async place(t: TerminalRow) {
@@ -242,6 +259,8 @@ export class TerminalDesk {
     }
     if (a.status !== 'authorized' || !a.card) return
     if (known && known.status !== 'authorized' && known.status !== 'pending') return // a duplicated callback: handled already
+    // Before the row can be seen as authorised: the sweep never takes a start in progress here for abandoned.
+    this.starting.add(a.id)
     if (known?.status === 'pending') {
       await this.o.db
         .update(terminalPayments)
@@ -253,7 +272,6 @@ export class TerminalDesk {
         .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
         .onConflictDoNothing()
     }
-    this.starting.add(a.id)
     try {
       const started = await this.o.sessions.startFromTerminal({
         chargerId: t.chargerId,
@@ -347,8 +365,8 @@ export class TerminalDesk {
   /**
    * An authorisation recorded but left between hold and start (the process stopped in between): if
    * its session was created, the payment is linked to it at once (settlement keeps the hold, and the
-   * terminal shows the receipt when it completes); if not, after a while it counts as having started
-   * nothing, and its cancel is owed like any other.
+   * terminal shows the receipt when it completes); if not, once no process handles its terminal (or
+   * after 10 minutes at the latest) it started nothing, and its cancel is owed like any other.
    */
   private async settleAbandoned(): Promise<void> {
     const before = new Date(Date.now() - abandonedAfterMs)
@@ -364,7 +382,8 @@ export class TerminalDesk {
         this.watch(session.id)
         continue
       }
-      if (p.createdAt >= before) continue // may still be starting in another process
+      // Started nowhere: no process handles a card read at its terminal (a crash in between), or long ago.
+      if (p.createdAt >= before && !(await this.idle(p.terminalId))) continue
       this.o.logger.warn({ payment: p.id, terminal: p.terminalId }, 'a terminal hold was left between authorisation and start; cancelling it')
       await this.o.db
         .update(terminalPayments)

@@ -3,6 +3,8 @@
  * `refused` payment without a session) until the provider has released it, retried by the desk's
  * sweep (and at start, after a restart), one cancel executed however many tries it takes.
  */
+import { eq } from 'drizzle-orm'
+import { Leases } from '../../bff/cluster/leases'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startTestSystem, until, type TestSystem } from '../support/system'
 import { startFakePayter, payterTestCards, type FakePayter } from '../../bff/sim/payter-cloud'
@@ -104,14 +106,21 @@ describe('the cancel of a hold that started nothing', () => {
       tariff: { currency: 'SEK', vatRateBp: 2500, components: [] }, currency: 'SEK', holdAmount: 30000, stopTokenHash: 'x2', receiptTokenHash: 'y2',
       paymentId: 'linked-2', paymentProvider: 'payter', holdStatus: 'held',
     })
+    // Another process handles a card read at the terminal: a recent authorisation may be starting there.
+    const elsewhere = new Leases(store.db, 'another-process')
+    expect(await elsewhere.take('terminal:P68-0001', 60_000)).toBe(true)
     expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
     const rows = await store.db.select().from(terminalPayments)
     expect(rows.find((r) => r.id === 'abandoned-1')).toMatchObject({ status: 'cancelled', refusal: 'abandoned' })
-    // A recent one may still be starting: left alone.
     expect(rows.find((r) => r.id === 'fresh-1')).toMatchObject({ status: 'authorized' })
     expect(rows.find((r) => r.id === 'linked-1')).toMatchObject({ status: 'started', sessionId: 'ses-linked' })
     expect(rows.find((r) => r.id === 'linked-2')).toMatchObject({ status: 'started', sessionId: 'ses-linked-2' })
     expect(payter.cancels).toEqual(['abandoned-1'])
+    // That process is gone (its lease given up or lapsed): nothing is starting the recent one, which started nothing.
+    await elsewhere.give('terminal:P68-0001')
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
+    expect((await store.db.select().from(terminalPayments).where(eq(terminalPayments.id, 'fresh-1')))[0]).toMatchObject({ status: 'cancelled', refusal: 'abandoned' })
+    expect(payter.cancels).toEqual(['abandoned-1', 'fresh-1'])
   })
 
   it('survives a restart: the owed cancel is carried out at start', async () => {
