@@ -21,7 +21,9 @@ describe('the fault campaign, short', () => {
         postgresUrl: process.env.DATABASE_URL,
         seed: 9,
         concurrency: faultKinds.length * 2,
-        killsApart: false,
+        // Kills run after the others: a SIGKILL between a terminal's authorisation and our record of
+        // it still leaves that hold open (see the open part of issue 15), and must not blur the rest.
+        killsApart: true,
       })
       const failing = report.results
         .filter((r) => r.errors.length > 0)
