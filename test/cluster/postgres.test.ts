@@ -10,28 +10,20 @@ import { join } from 'node:path'
 import { openStore, type Store } from '../../bff/store/db'
 import { LiveBus } from '../../bff/live'
 import { adminUrl } from '../support/cluster'
+import { createDatabase } from '../support/store'
 import { silent, until } from '../support/system'
 
 const journal = JSON.parse(readFileSync(join(import.meta.dirname, '../../bff/store/migrations/meta/_journal.json'), 'utf8')) as { entries: unknown[] }
-let name = ''
+let database: Awaited<ReturnType<typeof createDatabase>>
 let url = ''
 
 beforeAll(async () => {
-  name = `laddpunkt_pgcluster_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const u = new URL(adminUrl)
-  u.pathname = `/${name}`
-  url = u.toString()
+  database = await createDatabase(adminUrl, 'laddpunkt_pgcluster')
+  url = database.url
 })
 
 afterAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`drop database if exists ${name} with (force)`)
-  await admin.end()
+  await database?.drop()
 })
 
 describe('PostgreSQL shared by several processes', () => {
@@ -74,7 +66,7 @@ describe('PostgreSQL shared by several processes', () => {
     // An operator's pg_terminate_backend, a failover: the listening connection is gone.
     const admin = new pg.Client({ connectionString: url })
     await admin.connect()
-    const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and query ilike 'listen%'`, [name])
+    const killed = await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and query ilike 'listen%'`, [new URL(url).pathname.slice(1)])
     await admin.end()
     expect(killed.rowCount).toBeGreaterThan(0)
     await until('resumed', () => resumed > 0, 20_000)

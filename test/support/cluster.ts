@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
-import pg from 'pg'
 import { openStore } from '../../bff/store/db'
 import { seedDemo } from '../../bff/store/seed'
 import { until } from './system'
+import { createDatabase } from './store'
 
 const root = join(import.meta.dirname, '..', '..')
 export const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test'
@@ -24,25 +24,11 @@ export async function freePort(): Promise<number> {
 
 /** A new database with the demo seed; `drop()` removes it. */
 export async function demoDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const url = new URL(adminUrl)
-  url.pathname = `/${name}`
-  const store = await openStore({ databaseUrl: url.toString() })
+  const database = await createDatabase(adminUrl, prefix)
+  const store = await openStore({ databaseUrl: database.url })
   await seedDemo(store.db)
   await store.close()
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = new pg.Client({ connectionString: adminUrl })
-      await again.connect()
-      await again.query(`drop database if exists ${name} with (force)`)
-      await again.end()
-    },
-  }
+  return database
 }
 
 export interface BffProcess {

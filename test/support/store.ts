@@ -9,24 +9,33 @@ import { seedDemo } from '../../bff/store/seed'
 export async function openTestStore(): Promise<Store> {
   const url = process.env.DATABASE_URL
   if (!url) return openStore({ memory: true })
-  const name = `laddpunkt_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`create database ${name}`)
-  await admin.end()
-  const testUrl = new URL(url)
-  testUrl.pathname = `/${name}`
-  const store = await openStore({ databaseUrl: testUrl.toString() })
+  const database = await createDatabase(url, 'laddpunkt_test')
+  const store = await openStore({ databaseUrl: database.url })
   return {
     ...store,
     close: async () => {
       await store.close()
-      const again = new pg.Client({ connectionString: url })
-      await again.connect()
-      await again.query(`drop database if exists ${name} with (force)`)
-      await again.end()
+      await database.drop()
     },
   }
+}
+
+/** A new, empty database on the PostgreSQL server of `serverUrl`; `drop()` removes it. */
+export async function createDatabase(serverUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: serverUrl })
+    await client.connect()
+    try {
+      await client.query(statement)
+    } finally {
+      await client.end()
+    }
+  }
+  await admin(`create database ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) }
 }
 
 /** A fresh database with the demo seed (site `demo`, chargers DEMO-1 … DEMO-4). */
