@@ -10,14 +10,16 @@ import type { Db } from './store/db'
 import { signingKeys } from './store/schema'
 
 export class Sealer {
-  private key: Promise<Buffer> | null = null
+  private readonly secret: () => Promise<Buffer>
 
   /** `keyName`: the row in signing_keys; `what`: the secret's name in errors. */
   constructor(
-    private readonly db: Db,
-    private readonly keyName: string,
+    db: Db,
+    keyName: string,
     private readonly what: string,
-  ) {}
+  ) {
+    this.secret = storedKey(db, keyName)
+  }
 
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url. */
   async seal(plain: string): Promise<string> {
@@ -34,18 +36,22 @@ export class Sealer {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'))
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8')
   }
+}
 
-  private secret(): Promise<Buffer> {
-    this.key ??= this.load().catch((error: unknown) => {
-      this.key = null
-      throw error
-    })
-    return this.key
-  }
-
-  private async load(): Promise<Buffer> {
-    await this.db.insert(signingKeys).values({ name: this.keyName, secret: randomBytes(32).toString('base64url') }).onConflictDoNothing()
-    const [row] = await this.db.select().from(signingKeys).where(eq(signingKeys.name, this.keyName))
+/**
+ * A random 32-byte key made once in signing_keys under `name` and read by every process: whoever
+ * comes first makes it, everyone reads the one that won. Read once, kept; a failed read is tried again.
+ */
+export function storedKey(db: Db, name: string): () => Promise<Buffer> {
+  let key: Promise<Buffer> | null = null
+  const load = async () => {
+    await db.insert(signingKeys).values({ name, secret: randomBytes(32).toString('base64url') }).onConflictDoNothing()
+    const [row] = await db.select().from(signingKeys).where(eq(signingKeys.name, name))
     return Buffer.from(row.secret, 'base64url')
   }
+  return () =>
+    (key ??= load().catch((error: unknown) => {
+      key = null
+      throw error
+    }))
 }

@@ -4,17 +4,18 @@
  * send an Authorization header. One random key, made once in the database so that every process
  * signs and checks alike.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { eq } from 'drizzle-orm'
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Db } from '../store/db'
-import { signingKeys } from '../store/schema'
+import { storedKey } from '../sealer'
 
 export type SignedPurpose = 'receipt-share' | 'session-events'
 
 export class Signer {
-  private key: Promise<Buffer> | null = null
+  private readonly secret: () => Promise<Buffer>
 
-  constructor(private readonly db: Db) {}
+  constructor(db: Db) {
+    this.secret = storedKey(db, 'links')
+  }
 
   /** The signature of `subject` for `purpose`: 43 URL-safe characters. */
   async sign(purpose: SignedPurpose, subject: string): Promise<string> {
@@ -38,20 +39,5 @@ export class Signer {
     if (!/^\d{1,12}$/.test(until ?? '') || !signature || extra !== undefined) return false
     if (Number(until) * 1000 <= now.getTime()) return false
     return this.verify(purpose, `${subject}\n${until}`, signature)
-  }
-
-  private secret(): Promise<Buffer> {
-    this.key ??= this.load().catch((error: unknown) => {
-      this.key = null
-      throw error
-    })
-    return this.key
-  }
-
-  private async load(): Promise<Buffer> {
-    // Whoever comes first makes the key; everyone reads the one that won.
-    await this.db.insert(signingKeys).values({ name: 'links', secret: randomBytes(32).toString('base64url') }).onConflictDoNothing()
-    const [row] = await this.db.select().from(signingKeys).where(eq(signingKeys.name, 'links'))
-    return Buffer.from(row.secret, 'base64url')
   }
 }
