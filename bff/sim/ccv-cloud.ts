@@ -3,7 +3,8 @@
  * (bff/terminals/ccv/client.ts): authorise via a terminal (the IM30 asks for a card), card token
  * requests, transaction status, capture, reversal, webhooks that only name the transaction. It
  * shows what we display, records executed captures (the money taken) and has fault knobs, for every
- * terminal or one terminal only. Captures are transactions of their own (type capture, with the
+ * terminal or one terminal only. A payment repeated under its Idempotency-Reference answers with the
+ * payment it made. Captures are transactions of their own (type capture, with the
  * authorisation as originalReference), listed with the authorisations by GET /api/v1/transaction
  * without a reference ("read a transaction": filters type, createdAfter/Before, references,
  * originalReferences), which is what reconciliation reads.
@@ -32,6 +33,7 @@ const tokenOf = (pan: string) => `99${pan.split('').reverse().join('').padEnd(16
 interface Tx {
   reference: string
   type: 'authorise' | 'token' | 'capture'
+  merchantOrderReference?: string
   /** Milliseconds since the epoch, as CCV writes its timestamps. */
   created: number
   /** A capture's authorisation. */
@@ -105,6 +107,7 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
   const view = (t: Tx) => ({
     reference: t.reference,
     type: t.type,
+    ...(t.merchantOrderReference ? { merchantOrderReference: t.merchantOrderReference } : {}),
     created: t.created,
     ...(t.originalReference ? { originalReference: t.originalReference } : {}),
     status: t.status,
@@ -113,8 +116,13 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
     brand: t.brand,
     details: t.details,
   })
-  const create = async (c: { req: { json(): Promise<unknown> } }, type: Tx['type']) => {
-    const body = (await c.req.json()) as { amount?: number; currency?: string; webhookUrl: string; details: { terminalId: string } }
+  /** Payments by Idempotency-Reference: the same request again answers with the payment it made. */
+  const made = new Map<string, Tx>()
+  const create = async (c: { req: { json(): Promise<unknown>; header(name: string): string | undefined } }, type: Tx['type']) => {
+    const key = c.req.header('idempotency-reference')
+    const again = key ? made.get(key) : undefined
+    if (again) return view(again)
+    const body = (await c.req.json()) as { amount?: number; currency?: string; merchantOrderReference?: string; webhookUrl: string; details: { terminalId: string } }
     const t: Tx = {
       reference: `${type === 'token' ? 'TK' : 'TL'}${randomUUID().replace(/-/g, '').slice(0, 20)}`,
       type,
@@ -127,7 +135,9 @@ export async function startFakeCcv(o: { apiKey?: string } = {}): Promise<FakeCcv
       brand: null,
       details: { terminalId: body.details.terminalId },
     }
+    if (body.merchantOrderReference) t.merchantOrderReference = body.merchantOrderReference
     transactions.set(t.reference, t)
+    if (key) made.set(key, t)
     waiting.set(t.terminalId, t.reference)
     return view(t)
   }

@@ -4,7 +4,9 @@
  * started, read a "tapped" test card, call the start's web hook, authorise, commit once, cancel.
  * It records the commits it executed so tests count the money the provider actually took, and has
  * fault knobs, for every terminal or one terminal only: 5xx (before or after the commit went
- * through), answers that come too late (after the commit went through), lost and duplicated web hooks.
+ * through), answers that come too late (after the commit went through), lost answers to an
+ * authorize, lost and duplicated web hooks. An authorize repeated under its idempotency key answers
+ * with the session it made.
  */
 import type { AddressInfo } from 'node:net'
 import type { Server } from 'node:http'
@@ -55,6 +57,8 @@ export interface PayterFaults {
   cancelFailsBefore?: number
   /** The next n cancels cancel, then answer 503 (the answer is lost). */
   cancelFailsAfter?: number
+  /** The next n authorizations are made, then answer 503 (the answer is lost). */
+  authorizeAnswerLost?: number
   /** The next n web hooks are not sent. */
   loseCallbacks: number
   /** The next n web hooks are sent twice. */
@@ -88,6 +92,8 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
   const apiKey = o.apiKey ?? 'payter-test-key'
   const terminals = new Map<string, FakeTerminal>()
   const sessions = new Map<string, FakeSession>()
+  /** Sessions by the idempotency key of the authorize that made them. */
+  const authorized = new Map<string, FakeSession>()
   const commits: FakePayter['commits'] = []
   const cancels: string[] = []
   const faults: PayterFaults = { commitFailsBefore: 0, commitFailsAfter: 0, loseCallbacks: 0, duplicateCallbacks: 0 }
@@ -141,6 +147,10 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
     .post('/terminals/:serial/authorize', (c) => {
       const serial = c.req.param('serial')
       const t = terminal(serial)
+      // The same ask again (its answer was lost): the session it made, not another authorisation.
+      const key = c.req.header('idempotency-key')
+      const made = key ? authorized.get(key) : undefined
+      if (made) return c.json({ ...view(made), message: made.state === 'DECLINED' ? 'Insufficient funds' : null })
       if (t.state !== 'CARD_READ' || !t.card) return refuse('no card read')
       const amount = Number(c.req.query('amount'))
       if (!Number.isInteger(amount) || amount <= 0) return refuse('bad amount')
@@ -154,7 +164,9 @@ export async function startFakePayter(o: { apiKey?: string; port?: number } = {}
         card: t.card,
       }
       sessions.set(s.sessionId, s)
+      if (key) authorized.set(key, s)
       Object.assign(t, { state: 'IDLE', card: null, selection: null })
+      if (take(serial, 'authorizeAnswerLost')) return c.json({ message: 'unavailable' }, 503)
       return c.json({ ...view(s), message: s.state === 'DECLINED' ? 'Insufficient funds' : null })
     })
     .get('/terminals/:serial/sessions/:id', (c) => {

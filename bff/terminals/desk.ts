@@ -4,11 +4,12 @@
  * hold that cannot be used, the receipt QR code after the session completes, and the hold kept for
  * settlement (HoldKeeper) with commit and cancel carried out once per idempotency key.
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm'
+import { randomUUID } from 'node:crypto'
+import { and, eq, inArray, isNull, lt } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Db } from '../store/db'
 import { chargers, sessions, tariffs } from '../store/schema'
-import { paymentTerminals, terminalMoneyCalls, terminalPayments } from './schema'
+import { paymentTerminals, terminalAsks, terminalMoneyCalls, terminalPayments } from './schema'
 import { AppError } from '../errors'
 import type { Hold, HoldKeeper } from '../payments/provider'
 import { PaymentError } from '../payments/provider'
@@ -205,16 +206,15 @@ export class TerminalDesk {
       }
       const { tariff, holdAmount } = await this.place(t)
       await port.show(t.id, { lines: [w.authorising(w.price(holdAmount, tariff.currency))] })
-      const reference = `${t.id}:${Date.now().toString(36)}`
-      let authorisation: TerminalAuthorisation | null
+      let authorisation: TerminalAuthorisation
       try {
-        authorisation = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference })
+        authorisation = await this.ask(t, connectorId, holdAmount, tariff.currency)
       } catch (error) {
         if (!(error instanceof TerminalRefusal)) throw error
         await this.ready(t, { lines: [w.notAuthorised, error.message] })
         return 'refused'
       }
-      if (authorisation) await this.authorised(t, authorisation, connectorId)
+      await this.authorised(t, authorisation, connectorId)
       return 'authorising'
     }
   }
@@ -229,14 +229,39 @@ export class TerminalDesk {
     const port = this.port(t.provider)
     const w = wordsOf(t)
     await port.show(t.id, { lines: [...priceLines(w, tariff, holdAmount), w.presentCard] })
-    const asked = await port.authorise(t.id, { amount: holdAmount, currency: tariff.currency, reference: `${t.id}:${free}:${Date.now().toString(36)}` })
-    if (asked?.status === 'pending') {
-      // The answer comes later (webhook or poll), maybe after a restart: the row keeps what was asked, and for which connector.
-      await this.o.db
-        .insert(terminalPayments)
-        .values({ id: asked.id, terminalId: t.id, provider: t.provider, connectorId: free, amount: holdAmount, currency: tariff.currency, status: 'pending' })
-        .onConflictDoNothing()
-    } else if (asked) await this.authorised(t, asked, free)
+    const asked = await this.ask(t, free, holdAmount, tariff.currency)
+    if (asked.status === 'pending') await this.awaitAnswer(t, asked, free)
+    else await this.authorised(t, asked, free)
+  }
+
+  /**
+   * Asks the provider to authorise a hold at `connectorId`, the ask written first (terminal_asks):
+   * whatever happens once it is sent (a lost answer, a crash), the sweep finds what it made.
+   */
+  private async ask(t: TerminalRow, connectorId: number, amount: number, currency: string): Promise<TerminalAuthorisation> {
+    const ask = { reference: randomUUID(), amount, currency }
+    await this.o.db.insert(terminalAsks).values({ ...ask, terminalId: t.id, provider: t.provider, connectorId })
+    try {
+      return { ...(await this.port(t.provider).authorise(t.id, ask)), reference: ask.reference }
+    } catch (error) {
+      // Refused: nothing is held. Anything else (a timeout, a 5xx) may have made a hold: the ask stays for the sweep.
+      if (error instanceof TerminalRefusal) await this.answered(ask.reference)
+      throw error
+    }
+  }
+
+  /** The answer to an ask is recorded in terminal_payments (or it made nothing): the ask is done. */
+  private async answered(reference: string | null): Promise<void> {
+    if (reference) await this.o.db.delete(terminalAsks).where(eq(terminalAsks.reference, reference))
+  }
+
+  /** CCV: the IM30 waits for the card, the answer comes later (webhook or poll), maybe after a restart: the row keeps what was asked, and for which connector. */
+  private async awaitAnswer(t: TerminalRow, a: TerminalAuthorisation, connectorId: number): Promise<void> {
+    await this.o.db
+      .insert(terminalPayments)
+      .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'pending' })
+      .onConflictDoNothing()
+    await this.answered(a.reference)
   }
 
   /** The connector a new session gets: the driver's pick, or the only (first) free one. */
@@ -252,13 +277,14 @@ export class TerminalDesk {
     const w = wordsOf(t)
     const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, a.id))
     if (a.status === 'declined' || a.status === 'cancelled') {
+      await this.answered(a.reference)
       if (known && known.status !== 'pending') return // a duplicated callback: handled already
       if (known) await this.o.db.update(terminalPayments).set({ status: 'cancelled', refusal: 'declined' }).where(eq(terminalPayments.id, a.id))
       await this.ready(t, { lines: [w.declined, ...(a.message ? [a.message] : []), w.nothingCharged] })
       return
     }
     if (a.status !== 'authorized' || !a.card) return
-    if (known && known.status !== 'authorized' && known.status !== 'pending') return // a duplicated callback: handled already
+    if (known && known.status !== 'authorized' && known.status !== 'pending') return void (await this.answered(a.reference)) // a duplicated callback: handled already
     // Before the row can be seen as authorised: the sweep never takes a start in progress here for abandoned.
     this.starting.add(a.id)
     if (known?.status === 'pending') {
@@ -272,6 +298,7 @@ export class TerminalDesk {
         .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
         .onConflictDoNothing()
     }
+    await this.answered(a.reference)
     try {
       const started = await this.o.sessions.startFromTerminal({
         chargerId: t.chargerId,
@@ -343,6 +370,7 @@ export class TerminalDesk {
     this.sweeping ??= (async () => {
       let released = 0
       try {
+        await this.settleAsks()
         await this.settleAbandoned()
         const owed = await this.o.db
           .select()
@@ -360,6 +388,42 @@ export class TerminalDesk {
       return released
     })()
     return this.sweeping
+  }
+
+  /**
+   * Asks left unanswered (the process stopped while the provider was asked, or the answer was lost):
+   * once no process handles the terminal, the provider is asked what the ask made. A hold becomes a
+   * payment that started nothing, its cancel owed like any other, and the terminal says nothing was
+   * charged; a CCV ask still waiting for the card becomes a pending payment, answered like any; an
+   * ask that made nothing is forgotten.
+   */
+  private async settleAsks(): Promise<void> {
+    const asks = await this.o.db.select().from(terminalAsks).where(lt(terminalAsks.askedAt, new Date(Date.now() - askGraceMs)))
+    for (const ask of asks) {
+      const t = await this.terminal(ask.terminalId)
+      if (!t || !this.ports.has(t.provider) || !(await this.idle(t.id))) continue
+      await this.serial(t.id, () => this.settleAsk(t, ask)).catch((error) => this.o.logger.warn({ err: error, terminal: t.id, ask: ask.reference }, 'an unanswered terminal ask could not be looked up yet'))
+    }
+  }
+
+  private async settleAsk(t: TerminalRow, ask: typeof terminalAsks.$inferSelect): Promise<void> {
+    const found = await this.port(t.provider).findAuthorisation(t.id, ask)
+    const a = found && { ...found, reference: ask.reference }
+    if (a?.status === 'pending') return this.awaitAnswer(t, a, ask.connectorId)
+    if (a?.status === 'authorized') {
+      const [recorded] = await this.o.db
+        .insert(terminalPayments)
+        .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId: ask.connectorId, amount: a.amount, currency: a.currency, status: 'refused', refusal: 'abandoned', cardBrand: a.card?.brand, cardLast4: a.card?.last4 })
+        .onConflictDoNothing()
+        .returning()
+      await this.answered(ask.reference)
+      if (!recorded) return // its answer was recorded after all: that row says what happens to it
+      this.o.logger.warn({ payment: a.id, terminal: t.id }, 'a terminal hold whose answer was lost started nothing; cancelling it')
+      await this.cancelHold(t, a.id)
+      const w = wordsOf(t)
+      return this.ready(t, { lines: [w.couldNotStart, w.notCharged] })
+    }
+    await this.answered(ask.reference)
   }
 
   /**
@@ -478,6 +542,9 @@ export class TerminalDesk {
     }
   }
 }
+
+/** How long an ask may go unanswered before the sweep looks it up (the providers' calls time out in 15 s). */
+const askGraceMs = 30_000
 
 /** How long an authorisation may sit between hold and start before the sweep takes it as abandoned. */
 const abandonedAfterMs = 10 * 60_000

@@ -28,6 +28,8 @@ export interface TerminalScreen {
 export interface TerminalAuthorisation {
   /** The provider's id: Payter's sessionId, CCV's payment reference. */
   id: string
+  /** Our reference of the ask, where the provider keeps it (CCV's merchantOrderReference). */
+  reference: string | null
   status: 'pending' | 'authorized' | 'declined' | 'committed' | 'cancelled'
   amount: number
   currency: string
@@ -36,6 +38,13 @@ export interface TerminalAuthorisation {
   card: TerminalCard | null
   /** The issuer's or provider's words when declined. */
   message: string | null
+}
+
+/** What we ask a terminal to authorise (minor units); `reference` is ours, unique per ask. */
+export interface Ask {
+  amount: number
+  currency: string
+  reference: string
 }
 
 /** The provider refused a call (bad state, declined); repeating it will not help. */
@@ -60,9 +69,15 @@ export interface PaymentTerminal {
   readCard(terminalId: string): Promise<void>
   /**
    * Authorise a hold. Payter authorises the card just read and answers at once; CCV's IM30 asks
-   * for the card now and answers by webhook later (a pending authorisation here).
+   * for the card now and answers by webhook later (a pending authorisation here). `reference` is
+   * ours, unique per ask, and its idempotency key.
    */
-  authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation | null>
+  authorise(terminalId: string, o: Ask): Promise<TerminalAuthorisation>
+  /**
+   * The authorisation an earlier ask made, if the provider took it (the answer was lost: a crash or
+   * a timeout in between); null when it made none. Never asks a card of anyone.
+   */
+  findAuthorisation(terminalId: string, ask: Ask & { askedAt: Date }): Promise<TerminalAuthorisation | null>
   getAuthorisation(terminalId: string, id: string): Promise<TerminalAuthorisation>
   /** Payter commit, CCV capture: takes `amount` (≤ the hold), releases the rest. */
   commit(terminalId: string, id: string, amount: number, idempotencyKey: string): Promise<TerminalAuthorisation>

@@ -1,7 +1,8 @@
 /**
  * The payment terminals' own tables: which terminal sits on which charger (and which of its
- * connectors it serves), each authorisation a terminal took, and every commit/capture or
- * cancel/reversal we asked of a terminal provider under its idempotency key.
+ * connectors it serves), each authorisation asked for and not yet answered, each authorisation a
+ * terminal took, and every commit/capture or cancel/reversal we asked of a terminal provider under
+ * its idempotency key.
  */
 import { index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core'
 import { chargers } from '../store/schema'
@@ -54,6 +55,22 @@ export const terminalPayments = pgTable(
   },
   (t) => [index('terminal_payments_session').on(t.sessionId), index('terminal_payments_terminal').on(t.terminalId)],
 )
+
+/**
+ * An authorisation asked of a terminal provider and not yet answered: written before the ask
+ * (our reference is its idempotency key, and CCV's merchantOrderReference), deleted once the answer
+ * is recorded in terminal_payments. A row that stays (the process stopped, or the call failed in
+ * between) is looked up at the provider by the desk's sweep, and whatever it holds is cancelled.
+ */
+export const terminalAsks = pgTable('terminal_asks', {
+  reference: text('reference').primaryKey(),
+  terminalId: text('terminal_id').notNull().references(() => paymentTerminals.id),
+  provider: text('provider', { enum: ['payter', 'ccv'] }).notNull(),
+  connectorId: integer('connector_id').notNull(),
+  amount: integer('amount').notNull(),
+  currency: text('currency').notNull(),
+  askedAt: ts('asked_at').notNull().defaultNow(),
+})
 
 /** Commit/capture and cancel/reversal calls by idempotency key: a retried intent finds its answer here. */
 export const terminalMoneyCalls = pgTable('terminal_money_calls', {

@@ -8,7 +8,7 @@ import { Leases } from '../../bff/cluster/leases'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startTestSystem, until, type TestSystem } from '../support/system'
 import { startFakePayter, payterTestCards, type FakePayter } from '../../bff/sim/payter-cloud'
-import { paymentTerminals, sessions, terminalPayments } from '../../bff/store/schema'
+import { paymentTerminals, sessions, terminalAsks, terminalPayments } from '../../bff/store/schema'
 import type { Store } from '../../bff/store/db'
 
 const [visa] = payterTestCards
@@ -121,6 +121,53 @@ describe('the cancel of a hold that started nothing', () => {
     expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(1)
     expect((await store.db.select().from(terminalPayments).where(eq(terminalPayments.id, 'fresh-1')))[0]).toMatchObject({ status: 'cancelled', refusal: 'abandoned' })
     expect(payter.cancels).toEqual(['abandoned-1', 'fresh-1'])
+  })
+
+  it('an ask whose answer was lost (a crash or a 5xx between the hold and our record) is looked up, its hold cancelled once', async () => {
+    await start()
+    payter.faults.authorizeAnswerLost = 1
+    expect(await payter.tap('P68-0001', visa)).toBe(true)
+    // The hold is made at Payter, its answer lost: we have the ask, and no payment.
+    await until('the hold made', () => payter.sessions.size === 1)
+    const [ask] = await until('the handling over', async () => (payter.terminals.get('P68-0001')?.state === 'IDLE' ? store.db.select().from(terminalAsks) : null))
+    const [made] = [...payter.sessions.values()]
+    expect(made.state).toBe('AUTHORIZED')
+    expect(ask).toMatchObject({ terminalId: 'P68-0001', connectorId: 1, amount: made.authorizedAmount })
+    expect(await store.db.select().from(terminalPayments)).toEqual([])
+
+    // Too fresh (its answer may still be under way), or the terminal busy in another process: left alone.
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(0)
+    await store.db.update(terminalAsks).set({ askedAt: new Date(Date.now() - 60_000) })
+    const elsewhere = new Leases(store.db, 'another-process')
+    expect(await elsewhere.take('terminal:P68-0001', 60_000)).toBe(true)
+    expect(await sys.terminals.desk.sweepCancels({ all: true })).toBe(0)
+    expect(payter.cancels).toEqual([])
+    await elsewhere.give('terminal:P68-0001')
+
+    // Looked up under the same idempotency key: the session it made (not a second hold), cancelled, the driver told.
+    await sys.terminals.desk.sweepCancels({ all: true })
+    expect(payter.sessions.size).toBe(1)
+    expect(payter.cancels).toEqual([made.sessionId])
+    expect(await onlyPayment()).toMatchObject({ id: made.sessionId, status: 'cancelled', refusal: 'abandoned', sessionId: null })
+    expect(await store.db.select().from(terminalAsks)).toEqual([])
+    expect(payter.screen('P68-0001').lines.join(' ')).toMatch(/not charged/)
+    expect(payter.commits).toEqual([])
+
+    // An ask that made nothing (lost before it reached Payter) is forgotten, and asks no card of anyone.
+    await store.db.insert(terminalAsks).values({ reference: 'never-arrived', terminalId: 'P68-0001', provider: 'payter', connectorId: 1, amount: 30000, currency: 'SEK', askedAt: new Date(Date.now() - 60_000) })
+    await sys.terminals.desk.sweepCancels({ all: true })
+    expect(await store.db.select().from(terminalAsks)).toEqual([])
+    expect(payter.sessions.size).toBe(1)
+  })
+
+  it('an ask answered in time leaves nothing behind; a declined card neither', async () => {
+    await start()
+    await tapRefused()
+    expect(await store.db.select().from(terminalAsks)).toEqual([])
+    await until('scanning again', () => payter.terminals.get('P68-0001')?.state === 'READING')
+    expect(await payter.tap('P68-0001', payterTestCards[2])).toBe(true)
+    await until('declined', () => /declined/i.test(payter.screen('P68-0001').lines.join(' ')))
+    expect(await store.db.select().from(terminalAsks)).toEqual([])
   })
 
   it('survives a restart: the owed cancel is carried out at start', async () => {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { eq } from 'drizzle-orm'
 import { connectCharger, http, startTestSystem, testClock, until, type TestSystem } from '../support/system'
 import { ccvTestCards, startFakeCcv, type FakeCcv } from '../../bff/sim/ccv-cloud'
-import { paymentTerminals, sessions, terminalPayments } from '../../bff/store/schema'
+import { paymentTerminals, sessions, terminalAsks, terminalPayments } from '../../bff/store/schema'
+import { CcvCloud } from '../../bff/terminals/ccv/client'
 import type { SimChargePoint } from '../../bff/sim/charge-point'
 
 const [visa, mastercard] = ccvTestCards
@@ -124,6 +125,41 @@ describe('a CCV IM30 on the charger (Payment API, faked)', () => {
     await sys.terminals.ccv!.poll()
     await until('stopping', async () => ['stopping', 'settling'].includes((await sessionOf(payment.id)).state))
     expect((await sessionOf(payment.id)).stopReason).toBe('card')
+  })
+
+  it('asks a crash left unanswered are found by our reference: a hold is reversed, a card still awaited is answered as any', async () => {
+    await start()
+    // What a process killed right after asking CCV leaves: the asks, and at CCV their payments (one by the Idempotency-Reference).
+    const dead = new CcvCloud({ baseUrl: ccv.url, apiKey: ccv.apiKey, publicUrl: sys.url })
+    const askedAt = new Date(Date.now() - 60_000)
+    const ask = async (reference: string) => {
+      await sys.store.db.insert(terminalAsks).values({ reference, terminalId: 'IM30-1', provider: 'ccv', connectorId: 1, amount: 30000, currency: 'SEK', askedAt })
+      return dead.authorise('IM30-1', { reference, amount: 30000, currency: 'SEK' })
+    }
+    const held = await ask('ask-held')
+    expect(await dead.authorise('IM30-1', { reference: 'ask-held', amount: 30000, currency: 'SEK' })).toMatchObject({ id: held.id })
+    ccv.faults.loseWebhooks = 1
+    expect(await ccv.tap('IM30-1', visa)).toBe(true)
+    expect(ccv.transactions.get(held.id)!.status).toBe('success')
+    // An ask that never reached CCV: nothing carries its reference, and it is forgotten.
+    await sys.store.db.insert(terminalAsks).values({ reference: 'ask-nothing', terminalId: 'IM30-1', provider: 'ccv', connectorId: 1, amount: 30000, currency: 'SEK', askedAt })
+
+    await sys.terminals.desk.sweepCancels({ all: true })
+    expect(ccv.reversals).toEqual([held.id])
+    expect(await sys.store.db.select().from(terminalPayments)).toEqual([expect.objectContaining({ id: held.id, status: 'cancelled', refusal: 'abandoned', sessionId: null })])
+    expect(await sys.store.db.select().from(terminalAsks)).toEqual([])
+    expect(ccv.screen('IM30-1').lines.join(' ')).toMatch(/not charged/)
+
+    // An ask still waiting for the card becomes a pending payment: the card presented later starts the session.
+    const waiting = await ask('ask-waiting')
+    await sys.terminals.desk.sweepCancels({ all: true })
+    expect(await sys.store.db.select().from(terminalAsks)).toEqual([])
+    expect((await sys.store.db.select().from(terminalPayments).where(eq(terminalPayments.id, waiting.id)))[0]).toMatchObject({ status: 'pending', connectorId: 1 })
+    ccv.faults.loseWebhooks = 1
+    expect(await ccv.tap('IM30-1', mastercard)).toBe(true)
+    await sys.terminals.ccv!.poll()
+    await until('started', async () => (await sessionOf(waiting.id))?.state === 'starting' || (await sessionOf(waiting.id))?.state === 'charging')
+    expect(ccv.captures).toEqual([])
   })
 
   it('webhooks: 401 without the token, 400 on a bad body', async () => {

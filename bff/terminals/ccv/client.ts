@@ -16,11 +16,13 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type TerminalScreen } from '../port'
+import { TerminalRefusal, type Ask, type PaymentTerminal, type TerminalAuthorisation, type TerminalScreen } from '../port'
 
 const transaction = z.object({
   reference: z.string().min(1).max(128),
   type: z.string().max(40),
+  /** Ours: the reference of the ask. */
+  merchantOrderReference: z.string().max(128).nullish(),
   /** Milliseconds since the epoch. */
   created: z.number().nullish(),
   /** A capture's, refund's or reversal's payment. */
@@ -109,7 +111,6 @@ export class CcvCloud implements PaymentTerminal {
     return tx
   }
 
-  /** The IM30 asks for a card; the payment stays pending until the webhook (or a read) says otherwise. */
   /**
    * GET /api/v1/transaction without a reference: the transactions matching the filters (type,
    * createdAfter/createdBefore in ms, originalReferences …). CCV's reference lists the filters; the
@@ -123,7 +124,8 @@ export class CcvCloud implements PaymentTerminal {
     return z.array(transaction).parse(await this.call('GET', `/api/v1/transaction?${q}`))
   }
 
-  async authorise(terminalId: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation> {
+  /** Our reference is the merchantOrderReference and the Idempotency-Reference (≤ 50 characters). */
+  async authorise(terminalId: string, o: Ask): Promise<TerminalAuthorisation> {
     const answer = await this.call('POST', '/api/v1/payment', {
       transactionType: 'authorise',
       method: 'terminal',
@@ -133,8 +135,16 @@ export class CcvCloud implements PaymentTerminal {
       description: 'EV charging hold',
       webhookUrl: this.webhookUrl(terminalId),
       details: { terminalId, operatingEnvironment: 'UNATTENDED' },
-    })
+    }, o.reference)
     return authorisationOf(this.waitFor(terminalId, answer))
+  }
+
+  /** The terminal's authorisations made around the ask, matched by our merchantOrderReference. */
+  async findAuthorisation(terminalId: string, ask: Ask & { askedAt: Date }): Promise<TerminalAuthorisation | null> {
+    const around = 5 * 60_000
+    const made = await this.transactions({ type: 'authorise', createdAfter: new Date(ask.askedAt.getTime() - around), createdBefore: new Date(ask.askedAt.getTime() + around) })
+    const tx = made.find((t) => t.merchantOrderReference === ask.reference && (!t.details?.terminalId || t.details.terminalId === terminalId))
+    return tx ? authorisationOf(tx) : null
   }
 
   async getAuthorisation(_terminalId: string, id: string): Promise<TerminalAuthorisation> {
@@ -159,6 +169,7 @@ export function authorisationOf(t: CcvTransaction): TerminalAuthorisation {
   const last4 = t.details?.maskedPan?.slice(-4) ?? '0000'
   return {
     id: t.reference,
+    reference: t.merchantOrderReference ?? null,
     status,
     amount: toMinor(t.amount ?? 0),
     currency: (t.currency ?? 'eur').toUpperCase(),

@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { z } from 'zod'
-import { TerminalRefusal, type PaymentTerminal, type TerminalAuthorisation, type TerminalScreen } from '../port'
+import { TerminalRefusal, type Ask, type PaymentTerminal, type TerminalAuthorisation, type TerminalScreen } from '../port'
 
 const card = z.object({ cardId: z.string().min(1).max(128), brand: z.string().max(40).default('card'), last4: z.string().regex(/^\d{4}$/) })
 const cardState = z.object({
@@ -112,8 +112,24 @@ export class PayterCloud implements PaymentTerminal {
     await this.call('POST', this.path(serial, '/stop'))
   }
 
-  async authorise(serial: string, o: { amount: number; currency: string; reference: string }): Promise<TerminalAuthorisation> {
-    return toAuthorisation(await this.call('POST', this.path(serial, '/authorize'), { query: { amount: o.amount, currency: o.currency, reference: o.reference } }))
+  /** Authorises the card just read, under our reference as the idempotency key (see findAuthorisation). */
+  async authorise(serial: string, o: Ask): Promise<TerminalAuthorisation> {
+    return toAuthorisation(await this.call('POST', this.path(serial, '/authorize'), { query: { amount: o.amount, currency: o.currency, reference: o.reference }, key: o.reference }))
+  }
+
+  /**
+   * What we could read of CPS has no look-up of a session by our reference, so the ask is repeated
+   * under the same idempotency key: CPS answers with the session the first one made. Had the first
+   * made none, no card is read any more (every start after a restart resets the reader), and the
+   * repeat is refused: null.
+   */
+  async findAuthorisation(serial: string, ask: Ask): Promise<TerminalAuthorisation | null> {
+    try {
+      return await this.authorise(serial, ask)
+    } catch (error) {
+      if (error instanceof TerminalRefusal) return null
+      throw error
+    }
   }
 
   async getAuthorisation(serial: string, id: string): Promise<TerminalAuthorisation> {
@@ -134,6 +150,7 @@ function toAuthorisation(body: unknown): TerminalAuthorisation {
   const status = ({ AUTHORIZED: 'authorized', DECLINED: 'declined', COMMITTED: 'committed', CANCELLED: 'cancelled' } as const)[s.state]
   return {
     id: s.sessionId,
+    reference: null,
     status,
     amount: s.authorizedAmount,
     currency: s.currency,
