@@ -122,7 +122,7 @@ export class DriverCommands {
       return this.replayCreate(existing, input.idempotencyKey!)
     }
     await this.core.log(id, 'created', { method: input.method, holdAmount, tariff, ...(grant ? { grantId: grant.id } : {}) })
-    if (input.method !== 'card') return { session: await this.beginStart(id), stopToken, clientSecret: null }
+    if (input.method !== 'card') return { session: await this.beginStart(session), stopToken, clientSecret: null }
     return { ...(await this.placeHold(session)), stopToken }
   }
 
@@ -166,39 +166,37 @@ export class DriverCommands {
       throw new AppError(402, 'card_not_authorized', hold.failureMessage ?? 'The card has not been authorised yet.')
     }
     const now = this.core.clock()
-    await this.core.change(id, (s) =>
-      s.state !== 'pending'
-        ? null
-        : {
-            patch: {
-              holdStatus: 'held',
-              captureBy: captureDeadline(now, hold.captureBefore),
-              cardBrand: hold.card?.brand ?? null,
-              cardLast4: hold.card?.last4 ?? null,
-              cardFingerprint: hold.card?.fingerprint ?? null,
-            },
-            log: [{ kind: 'hold_placed', data: { amount: hold.amount, captureBefore: hold.captureBefore } }],
-          },
-    )
-    return this.beginStart(id)
+    // The hold is recorded in the same change that starts (or fails) the session.
+    return this.beginStart(session, {
+      patch: {
+        holdStatus: 'held',
+        captureBy: captureDeadline(now, hold.captureBefore),
+        cardBrand: hold.card?.brand ?? null,
+        cardLast4: hold.card?.last4 ?? null,
+        cardFingerprint: hold.card?.fingerprint ?? null,
+      },
+      log: [{ kind: 'hold_placed', data: { amount: hold.amount, captureBefore: hold.captureBefore } }],
+    })
   }
 
-  /** pending -> starting: RemoteStart is written as an intent, then sent. */
-  private async beginStart(id: string): Promise<SessionRow> {
-    const session = await this.core.get(id)
+  /** pending -> starting: RemoteStart is written as an intent, then sent. `held`: the hold just verified, recorded with it. */
+  private async beginStart(session: SessionRow, held?: Change): Promise<SessionRow> {
+    const id = session.id
     if (!this.core.chargers.isOnline(session.chargerId) && !(await this.reconnecting(session.chargerId))) {
-      await this.fail(id, 'charger_offline')
+      await this.fail(id, 'charger_offline', held)
       return this.core.get(id)
     }
     try {
       await this.assertConnectorFree(session.chargerId, session.connectorId, id)
     } catch (error) {
-      await this.fail(id, 'connector_busy')
+      await this.fail(id, 'connector_busy', held)
       throw error
     }
     const deadline = new Date(this.core.clock().getTime() + this.core.settings.startTimeoutSeconds * 1000)
     const started = await this.core.change(id, (s) =>
-      canApply(s.state, 'start') ? { event: 'start', patch: { startDeadline: deadline }, intents: [{ action: 'remote_start' }] } : null,
+      canApply(s.state, 'start')
+        ? { event: 'start', patch: { ...held?.patch, startDeadline: deadline }, intents: [{ action: 'remote_start' }], log: held?.log }
+        : null,
     )
     await this.worker.runPending(id)
     return started.state === 'starting' ? this.core.get(id) : started
@@ -316,9 +314,14 @@ export class DriverCommands {
       .onConflictDoNothing()
       .returning()
     if (!session) return { session: (await db.select().from(sessions).where(eq(sessions.paymentId, input.paymentId)))[0], stopToken: null, receiptToken: null }
-    await this.core.log(id, 'created', { method: 'card', terminal: input.provider, holdAmount: input.holdAmount, tariff })
-    await this.core.log(id, 'hold_placed', { amount: input.holdAmount, provider: input.provider, paymentId: input.paymentId })
-    return { session: await this.beginStart(id), stopToken, receiptToken: receiptTokenFor(stopToken) }
+    const held: Change = {
+      patch: {},
+      log: [
+        { kind: 'created', data: { method: 'card', terminal: input.provider, holdAmount: input.holdAmount, tariff } },
+        { kind: 'hold_placed', data: { amount: input.holdAmount, provider: input.provider, paymentId: input.paymentId } },
+      ],
+    }
+    return { session: await this.beginStart(session, held), stopToken, receiptToken: receiptTokenFor(stopToken) }
   }
 
   /** "Tap to stop" at a terminal: the card that started a running session on this charger stops it; null for any other card. */
@@ -348,10 +351,15 @@ export class DriverCommands {
     return this.stop(session.id, 'card')
   }
 
-  async fail(id: string, reason: string): Promise<void> {
+  async fail(id: string, reason: string, held?: Change): Promise<void> {
     await this.core.change(id, (s) =>
       canApply(s.state, 'start_failed')
-        ? { event: 'start_failed', patch: { failureReason: reason }, intents: this.core.releaseIntents(s), log: [{ kind: 'failed', data: { reason } }] }
+        ? {
+            event: 'start_failed',
+            patch: { ...held?.patch, failureReason: reason },
+            intents: this.core.releaseIntents(s),
+            log: [...(held?.log ?? []), { kind: 'failed', data: { reason } }],
+          }
         : null,
     )
     await this.worker.runPending(id)

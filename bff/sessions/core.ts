@@ -139,7 +139,8 @@ export class SessionCore {
           .values({ sessionId: id, action: intent.action, key: `${id}:${intent.action}${intent.keySuffix ? `:${intent.keySuffix}` : ''}`, payload: intent.payload ?? {}, createdAt: now })
           .onConflictDoNothing()
       }
-      const log = [...(state !== s.state ? [{ kind: 'state', data: { from: s.state, to: state } }] : []), ...(change.log ?? [])]
+      // What happened, then the state it led to.
+      const log = [...(change.log ?? []), ...(state !== s.state ? [{ kind: 'state', data: { from: s.state, to: state } }] : [])]
       if (log.length) await tx.insert(sessionEvents).values(log.map((l) => ({ sessionId: id, at: now, kind: l.kind, data: l.data ?? {} })))
       return { session: updated, changed: true }
     })
