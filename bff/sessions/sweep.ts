@@ -1,6 +1,6 @@
 /**
- * The periodic sweep, also the recovery after a restart (its first run): start timeouts, abandoned
- * payments, stops the charger never confirmed, holds about to lapse, settlements waiting for an
+ * The periodic sweep, also the recovery after a restart (its first run): start timeouts, starts a
+ * crash interrupted, abandoned payments, stops the charger never confirmed, holds about to lapse, settlements waiting for an
  * unplug, and intents to retry. Every step runs per session and on its own: one session that
  * fails is marked for support and cannot hold up the others.
  */
@@ -47,6 +47,12 @@ export class SessionSweep {
       const mayHaveStarted = !!start && start.attempts > 0 && start.lastError !== notSentYet
       const giveUpAt = s.deadline!.getTime() + (online || !mayHaveStarted ? 0 : settings.offlineStartGraceSeconds * 1000)
       if (now.getTime() >= giveUpAt) await this.step(s.id, 'start_timeout', () => this.commands.fail(s.id, online ? 'start_timeout' : 'charger_offline'))
+    }
+
+    // A verified hold on a session that never began to start (a crash between the two, at a terminal): it started nothing.
+    const interruptedBefore = new Date(now.getTime() - settings.startTimeoutSeconds * 1000)
+    for (const id of await ids(db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.state, 'pending'), eq(sessions.holdStatus, 'held'), lt(sessions.createdAt, interruptedBefore))))) {
+      await this.step(id, 'start_interrupted', () => this.commands.fail(id, 'start_interrupted'))
     }
 
     const abandonedBefore = new Date(now.getTime() - settings.pendingTimeoutSeconds * 1000)

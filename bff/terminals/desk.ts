@@ -420,8 +420,7 @@ export class TerminalDesk {
       if (!recorded) return // its answer was recorded after all: that row says what happens to it
       this.o.logger.warn({ payment: a.id, terminal: t.id }, 'a terminal hold whose answer was lost started nothing; cancelling it')
       await this.cancelHold(t, a.id)
-      const w = wordsOf(t)
-      return this.ready(t, { lines: [w.couldNotStart, w.notCharged] })
+      return this.notStarted(t)
     }
     await this.answered(ask.reference)
   }
@@ -449,11 +448,20 @@ export class TerminalDesk {
       // Started nowhere: no process handles a card read at its terminal (a crash in between), or long ago.
       if (p.createdAt >= before && !(await this.idle(p.terminalId))) continue
       this.o.logger.warn({ payment: p.id, terminal: p.terminalId }, 'a terminal hold was left between authorisation and start; cancelling it')
-      await this.o.db
+      const [abandoned] = await this.o.db
         .update(terminalPayments)
         .set({ status: 'refused', refusal: 'abandoned' })
         .where(and(eq(terminalPayments.id, p.id), eq(terminalPayments.status, 'authorized'), isNull(terminalPayments.sessionId)))
+        .returning()
+      const t = abandoned && (await this.terminal(p.terminalId))
+      if (t && this.ports.has(t.provider)) await this.notStarted(t)
     }
+  }
+
+  /** The terminal says a start did not happen, and nothing is charged (its hold is cancelled). */
+  private async notStarted(t: TerminalRow): Promise<void> {
+    const w = wordsOf(t)
+    await this.ready(t, { lines: [w.couldNotStart, w.notCharged] }).catch((error) => this.o.logger.warn({ err: error, terminal: t.id }, 'terminal not reachable'))
   }
 
   /** Sweeps owed cancels every `seconds` (0: never; tests call sweepCancels). */

@@ -170,6 +170,27 @@ describe('the cancel of a hold that started nothing', () => {
     expect(await store.db.select().from(terminalAsks)).toEqual([])
   })
 
+  it('a session a crash left before its start (hold verified, still pending) fails after the start timeout; its hold is cancelled and the terminal says so', async () => {
+    await start()
+    const old = new Date(Date.now() - 5 * 60_000)
+    payter.sessions.set('interrupted-1', { sessionId: 'interrupted-1', serial: 'P68-0001', state: 'AUTHORIZED', authorizedAmount: 30000, committedAmount: 0, currency: 'SEK', card: visa })
+    await store.db.insert(terminalPayments).values({ id: 'interrupted-1', terminalId: 'P68-0001', provider: 'payter', connectorId: 1, amount: 30000, currency: 'SEK', status: 'authorized', cardBrand: 'visa', cardLast4: visa.last4, createdAt: old })
+    await store.db.insert(sessions).values({
+      id: 'ses-interrupted', state: 'pending', chargerId: 'DEMO-1', connectorId: 1, siteId: 'demo', method: 'card', idTag: 'INTERR01',
+      tariff: { currency: 'SEK', vatRateBp: 2500, components: [] }, currency: 'SEK', holdAmount: 30000, stopTokenHash: 'x3', receiptTokenHash: 'y3',
+      paymentId: 'interrupted-1', paymentProvider: 'payter', holdStatus: 'held', createdAt: old,
+    })
+    await sys.terminals.desk.sweepCancels({ all: true })
+    expect(await onlyPayment()).toMatchObject({ status: 'started', sessionId: 'ses-interrupted' })
+    await sys.sessions.tick()
+    const [failed] = await store.db.select().from(sessions).where(eq(sessions.id, 'ses-interrupted'))
+    expect(failed).toMatchObject({ state: 'failed', failureReason: 'start_interrupted' })
+    await until('the hold cancelled', () => payter.cancels.includes('interrupted-1'))
+    expect(payter.cancels).toEqual(['interrupted-1'])
+    await until('the terminal says so', () => /not charged/.test(payter.screen('P68-0001').lines.join(' ')))
+    expect(payter.commits).toEqual([])
+  })
+
   it('survives a restart: the owed cancel is carried out at start', async () => {
     await start()
     payter.faults.cancelFailsBefore = 1

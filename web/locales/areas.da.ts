@@ -315,6 +315,7 @@ export const daAreas: typeof enAreas = {
       charger_offline: 'laderen offline',
       charger_rejected: 'laderen afviste',
       start_timeout: 'bilen blev ikke tilsluttet i tide',
+      start_interrupted: 'start afbrudt (genstart hos os)',
       cancelled: 'annulleret af bilisten',
       hold_canceled: 'reservationen blev annulleret',
       payment_abandoned: 'betalingen blev ikke gennemført',

@@ -315,6 +315,7 @@ export const deAreas: typeof enAreas = {
       charger_offline: 'Ladesäule offline',
       charger_rejected: 'Ladesäule hat abgelehnt',
       start_timeout: 'Fahrzeug nicht rechtzeitig angesteckt',
+      start_interrupted: 'Start unterbrochen (Neustart bei uns)',
       cancelled: 'vom Fahrer abgebrochen',
       hold_canceled: 'Reservierung storniert',
       payment_abandoned: 'Zahlung nicht abgeschlossen',

@@ -313,6 +313,7 @@ export const enAreas = {
       charger_offline: 'charger offline',
       charger_rejected: 'charger refused',
       start_timeout: 'car not plugged in in time',
+      start_interrupted: 'start interrupted (our restart)',
       cancelled: 'cancelled by the driver',
       hold_canceled: 'hold cancelled',
       payment_abandoned: 'payment not completed',

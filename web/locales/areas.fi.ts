@@ -315,6 +315,7 @@ export const fiAreas: typeof enAreas = {
       charger_offline: 'laturi ei yhteydessä',
       charger_rejected: 'laturi kieltäytyi',
       start_timeout: 'autoa ei kytketty ajoissa',
+      start_interrupted: 'käynnistys keskeytyi (uudelleenkäynnistys meillä)',
       cancelled: 'kuljettaja perui',
       hold_canceled: 'varaus peruttiin',
       payment_abandoned: 'maksua ei viety loppuun',

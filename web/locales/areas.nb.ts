@@ -315,6 +315,7 @@ export const nbAreas: typeof enAreas = {
       charger_offline: 'laderen frakoblet',
       charger_rejected: 'laderen avviste',
       start_timeout: 'bilen ble ikke koblet til i tide',
+      start_interrupted: 'start avbrutt (omstart hos oss)',
       cancelled: 'avbrutt av sjåføren',
       hold_canceled: 'reservasjonen ble kansellert',
       payment_abandoned: 'betalingen ble ikke fullført',

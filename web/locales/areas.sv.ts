@@ -315,6 +315,7 @@ export const svAreas: typeof enAreas = {
       charger_offline: 'laddaren offline',
       charger_rejected: 'laddaren vägrade',
       start_timeout: 'bilen kopplades inte in i tid',
+      start_interrupted: 'starten avbröts (omstart hos oss)',
       cancelled: 'avbruten av föraren',
       hold_canceled: 'reservationen avbröts',
       payment_abandoned: 'betalningen slutfördes inte',

@@ -112,6 +112,7 @@ export const daScreens: typeof enScreens = {
       charger_offline: 'Laderen var offline.',
       charger_rejected: 'Laderen nægtede at starte.',
       start_timeout: 'Bilen blev ikke tilsluttet i tide.',
+      start_interrupted: 'Starten blev afbrudt af en fejl hos os; dit kort er ikke blevet debiteret.',
       cancelled: 'Du annullerede, før opladningen startede.',
       unknown: 'Noget gik galt.',
     },

@@ -112,6 +112,7 @@ export const deScreens: typeof enScreens = {
       charger_offline: 'Die Ladesäule war offline.',
       charger_rejected: 'Die Ladesäule hat den Start verweigert.',
       start_timeout: 'Das Auto wurde nicht rechtzeitig angeschlossen.',
+      start_interrupted: 'Der Start wurde durch einen Fehler bei uns unterbrochen; Ihre Karte wurde nicht belastet.',
       cancelled: 'Sie haben vor Ladebeginn abgebrochen.',
       unknown: 'Etwas ist schiefgelaufen.',
     },

@@ -110,6 +110,7 @@ export const enScreens = {
       charger_offline: 'The charger was offline.',
       charger_rejected: 'The charger refused to start.',
       start_timeout: 'The car was not plugged in in time.',
+      start_interrupted: 'The start was interrupted by a fault on our side; your card was not charged.',
       cancelled: 'You cancelled before charging started.',
       unknown: 'Something went wrong.',
     },

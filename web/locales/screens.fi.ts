@@ -112,6 +112,7 @@ export const fiScreens: typeof enScreens = {
       charger_offline: 'Laturi ei ollut yhteydessä.',
       charger_rejected: 'Laturi kieltäytyi käynnistymästä.',
       start_timeout: 'Autoa ei kytketty ajoissa.',
+      start_interrupted: 'Käynnistys keskeytyi meidän päämme vikaan; korttiasi ei veloitettu.',
       cancelled: 'Peruutit ennen latauksen alkua.',
       unknown: 'Jokin meni vikaan.',
     },

@@ -112,6 +112,7 @@ export const nbScreens: typeof enScreens = {
       charger_offline: 'Laderen var frakoblet.',
       charger_rejected: 'Laderen nektet å starte.',
       start_timeout: 'Bilen ble ikke koblet til i tide.',
+      start_interrupted: 'Starten ble avbrutt av en feil hos oss; kortet ditt er ikke belastet.',
       cancelled: 'Du avbrøt før ladingen startet.',
       unknown: 'Noe gikk galt.',
     },

@@ -112,6 +112,7 @@ export const svScreens: typeof enScreens = {
       charger_offline: 'Laddaren var inte ansluten.',
       charger_rejected: 'Laddaren vägrade starta.',
       start_timeout: 'Bilen anslöts inte i tid.',
+      start_interrupted: 'Starten avbröts av ett fel hos oss; ditt kort har inte debiterats.',
       cancelled: 'Du avbröt innan laddningen startade.',
       unknown: 'Något gick fel.',
     },
