@@ -10,7 +10,7 @@
 import { eq, sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { sessions } from '../store/schema'
-import { GroupCommit } from '../store/group-commit'
+import { GroupCommit, meterWriteGapMs } from '../store/group-commit'
 import type { MeterReading } from '../charging/gateway'
 
 type SessionRow = typeof sessions.$inferSelect
@@ -35,7 +35,7 @@ export class MeterBuffer {
     private readonly clock: () => Date,
     private readonly publish: (sessionId: string) => void,
   ) {
-    this.commit = new GroupCommit((batch) => this.write(batch))
+    this.commit = new GroupCommit((batch) => this.write(batch), { gapMs: meterWriteGapMs })
   }
 
   /**

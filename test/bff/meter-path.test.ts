@@ -32,6 +32,22 @@ describe('group commit', () => {
     expect(writes).toEqual([[1, 2, 3], [4, 5]])
   })
 
+  it('with a gap, starts a write at most once per gap: a steady trickle goes in few, larger writes', async () => {
+    const writes: { at: number; items: number[] }[] = []
+    const commit = new GroupCommit<number>(async (batch) => void writes.push({ at: performance.now(), items: batch }), { gapMs: 40 })
+    const added: Promise<void>[] = []
+    for (let n = 0; n < 20; n++) {
+      added.push(commit.add(n))
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    await Promise.all(added)
+    expect(writes.flatMap((w) => w.items)).toEqual([...Array(20).keys()])
+    // 20 items over about 100 ms: the first alone at once, then one write per 40 ms gap at most.
+    expect(writes[0].items).toEqual([0])
+    expect(writes.length).toBeLessThanOrEqual(5)
+    for (let i = 1; i < writes.length; i++) expect(writes[i].at - writes[i - 1].at).toBeGreaterThanOrEqual(38)
+  })
+
   it('fails only the batch whose write failed; flushed() waits for what was added before', async () => {
     let fail = true
     const stored: number[] = []

@@ -5,7 +5,7 @@
  * the listener sees each charger's events in order.
  */
 import { PerCharger } from '../per-charger'
-import { GroupCommit } from '../../store/group-commit'
+import { GroupCommit, meterWriteGapMs } from '../../store/group-commit'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
@@ -120,7 +120,7 @@ export class OcppCentralSystem implements ChargerGateway {
   /** The cached transactions of each charger: dropped when it connects (it may come from another process). */
   private readonly runningOf = new Map<string, Set<number>>()
   private readonly presence: ChargerPresence | undefined
-  private readonly latest = new GroupCommit<Latest>((batch) => this.writeLatest(batch))
+  private readonly latest = new GroupCommit<Latest>((batch) => this.writeLatest(batch), { gapMs: meterWriteGapMs })
   /** Per charger, messages in its chain not yet answered. */
   private readonly queued = new Map<string, number>()
 
