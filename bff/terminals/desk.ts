@@ -276,15 +276,17 @@ export class TerminalDesk {
     const port = this.port(t.provider)
     const w = wordsOf(t)
     const [known] = await this.o.db.select().from(terminalPayments).where(eq(terminalPayments.id, a.id))
-    if (a.status === 'declined' || a.status === 'cancelled') {
-      await this.answered(a.reference)
+    // The ask is done once its payment has a row, or nothing is held.
+    const nothingHeld = a.status === 'declined' || a.status === 'cancelled'
+    if (known || nothingHeld) await this.answered(a.reference)
+    if (nothingHeld) {
       if (known && known.status !== 'pending') return // a duplicated callback: handled already
       if (known) await this.o.db.update(terminalPayments).set({ status: 'cancelled', refusal: 'declined' }).where(eq(terminalPayments.id, a.id))
       await this.ready(t, { lines: [w.declined, ...(a.message ? [a.message] : []), w.nothingCharged] })
       return
     }
     if (a.status !== 'authorized' || !a.card) return
-    if (known && known.status !== 'authorized' && known.status !== 'pending') return void (await this.answered(a.reference)) // a duplicated callback: handled already
+    if (known && known.status !== 'authorized' && known.status !== 'pending') return // a duplicated callback: handled already
     // Before the row can be seen as authorised: the sweep never takes a start in progress here for abandoned.
     this.starting.add(a.id)
     if (known?.status === 'pending') {
@@ -297,8 +299,8 @@ export class TerminalDesk {
         .insert(terminalPayments)
         .values({ id: a.id, terminalId: t.id, provider: t.provider, connectorId, amount: a.amount, currency: a.currency, status: 'authorized', cardBrand: a.card.brand, cardLast4: a.card.last4 })
         .onConflictDoNothing()
+      await this.answered(a.reference)
     }
-    await this.answered(a.reference)
     try {
       const started = await this.o.sessions.startFromTerminal({
         chargerId: t.chargerId,
@@ -393,8 +395,8 @@ export class TerminalDesk {
   /**
    * Asks left unanswered (the process stopped while the provider was asked, or the answer was lost):
    * once no process handles the terminal, the provider is asked what the ask made. A hold becomes a
-   * payment that started nothing, its cancel owed like any other, and the terminal says nothing was
-   * charged; a CCV ask still waiting for the card becomes a pending payment, answered like any; an
+   * payment that started nothing, its cancel owed like any other (carried out by the same sweep), and
+   * the terminal says nothing was charged; a CCV ask still waiting for the card becomes a pending payment, answered like any; an
    * ask that made nothing is forgotten.
    */
   private async settleAsks(): Promise<void> {
@@ -419,7 +421,6 @@ export class TerminalDesk {
       await this.answered(ask.reference)
       if (!recorded) return // its answer was recorded after all: that row says what happens to it
       this.o.logger.warn({ payment: a.id, terminal: t.id }, 'a terminal hold whose answer was lost started nothing; cancelling it')
-      await this.cancelHold(t, a.id)
       return this.notStarted(t)
     }
     await this.answered(ask.reference)
