@@ -1,8 +1,8 @@
 /**
  * The periodic sweep, also the recovery after a restart (its first run): start timeouts, starts a
- * crash interrupted, abandoned payments, stops the charger never confirmed, holds about to lapse, settlements waiting for an
- * unplug, and intents to retry. Every step runs per session and on its own: one session that
- * fails is marked for support and cannot hold up the others.
+ * crash interrupted, abandoned payments, stops the charger never confirmed, holds about to lapse,
+ * settlements waiting for an unplug, and intents to retry. Every step runs per session and on its
+ * own: one session that fails is marked for support and cannot hold up the others.
  */
 import { and, eq, inArray, lt, sql } from 'drizzle-orm'
 import { chargers, intents, sessions } from '../store/schema'
