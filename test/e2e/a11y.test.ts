@@ -107,19 +107,22 @@ async function driverJourney(context: BrowserContext, suffix: string, cp: SimCha
   return found
 }
 
+/** Eleven audited pages and a whole paid session each: more than the default 30 s on a busy 2-core machine. */
+const journeyTimeout = 120_000
+
 describe('axe on every page', () => {
   it('finds nothing on the driver pages, light', async () => {
     const context = await phoneContext(browser)
     expect(await driverJourney(context, '', chargePoints[0], 'DEMO-1')).toEqual([])
     await context.close()
-  })
+ }, journeyTimeout)
 
   it('finds nothing on the driver pages in the system dark mode', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: 'dark' })
     context.setDefaultTimeout(10_000)
     expect(await driverJourney(context, '-dark', chargePoints[1], 'DEMO-2')).toEqual([])
     await context.close()
-  })
+ }, journeyTimeout)
 
   it('finds nothing on the sign-in, account, owner and support pages', async () => {
     const context = await phoneContext(browser)
@@ -148,7 +151,7 @@ describe('axe on every page', () => {
     }
     expect(found).toEqual([])
     await context.close()
-  })
+  }, journeyTimeout)
 })
 
 describe('using it', () => {
