@@ -33,7 +33,7 @@ const p99Target = 50
 
 /** Rates tried one after the other on the same connections; stops after the first step past the knee plus one overload step. */
 function ratesFor(quick: boolean): number[] {
-  return quick ? [250, 500, 1000, 2000, 4000, 8000] : [250, 500, 1000, 1500, 2000, 3000, 4000, 6000, 8000, 10_000, 12_000]
+  return quick ? [250, 500, 1000, 2000, 4000, 8000] : [250, 500, 1000, 1500, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000, 16_000]
 }
 
 /** The first step warms up and does not count: every charger sends once (its first reading reads its session and transaction), JIT. */

@@ -3,13 +3,14 @@
  * that floods slowed on its own, never the others.
  */
 import { once } from 'node:events'
-import { eq } from 'drizzle-orm'
+import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { GroupCommit } from '../../bff/store/group-commit'
-import { transactions } from '../../bff/store/schema'
-import { demoChargerPassword } from '../../bff/store/seed'
+import { meterSamples, sessions } from '../../bff/store/schema'
 import { startTestSystem, type TestSystem } from '../support/system'
+import { seedLoadChargers } from '../bench/meter-path'
+import { benchPassword } from '../bench/ocpp-load'
 
 describe('group commit', () => {
   it('writes what arrives in one turn together, and what arrives during a write in the next', async () => {
@@ -69,17 +70,20 @@ describe('group commit', () => {
 
 describe('a charger that floods', () => {
   let sys: TestSystem
+  let idTags: string[]
   beforeAll(async () => {
     sys = await startTestSystem()
+    // Two chargers, each with a paid card session waiting for its start.
+    ;({ idTags } = await seedLoadChargers(sys.store.db, 2, { sessions: true, prefix: 'FLOOD' }))
   })
   afterAll(async () => {
     await sys.close()
   })
 
   /** A raw charger that can send without waiting for answers, as no well-behaved one does. */
-  async function rawCharger(id: string) {
+  async function rawCharger(id: string, idTag: string) {
     const ws = new WebSocket(`ws://127.0.0.1:${sys.port}/ocpp/${id}`, ['ocpp1.6'], {
-      headers: { authorization: `Basic ${Buffer.from(`${id}:${demoChargerPassword(id)}`).toString('base64')}` },
+      headers: { authorization: `Basic ${Buffer.from(`${id}:${benchPassword}`).toString('base64')}` },
     })
     const answers = new Map<string, (frame: unknown[]) => void>()
     ws.on('message', (data) => {
@@ -95,19 +99,20 @@ describe('a charger that floods', () => {
         answers.set(id, resolve)
         ws.send(JSON.stringify([2, id, action, params]))
       })
-    const started = (await call('StartTransaction', { connectorId: 1, idTag: 'NOT-A-SESSION', meterStart: 1000, timestamp: new Date().toISOString() }))[2] as { transactionId: number }
+    const started = (await call('StartTransaction', { connectorId: 1, idTag, meterStart: 1000, timestamp: new Date().toISOString() }))[2] as { transactionId: number }
     const meterValues = (energyWh: number) =>
       call('MeterValues', {
         connectorId: 1,
         transactionId: started.transactionId,
         meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(energyWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }] }],
       })
-    return { ws, transactionId: started.transactionId, meterValues }
+    const [session] = await sys.store.db.select().from(sessions).where(eq(sessions.idTag, idTag))
+    return { ws, sessionId: session.id, meterValues }
   }
 
   it('gets its MeterValues past the bound refused while another charger is answered as usual', async () => {
-    const flood = await rawCharger('DEMO-1')
-    const calm = await rawCharger('DEMO-2')
+    const flood = await rawCharger('FLOOD-1', idTags[0])
+    const calm = await rawCharger('FLOOD-2', idTags[1])
     const sent = Array.from({ length: 200 }, (_, i) => flood.meterValues(2000 + i))
     const t0 = performance.now()
     const [calmAnswer] = await Promise.all([calm.meterValues(5000)])
@@ -119,10 +124,13 @@ describe('a charger that floods', () => {
     expect(answers.filter((a) => a[0] === 3).length).toBeGreaterThanOrEqual(50)
     expect(calmAnswer[0]).toBe(3)
     expect(calmMs).toBeLessThan(2000)
-    // What was answered is stored, in order: the latest taken reading is the one the charger last saw answered.
-    const lastTaken = answers.map((a, i) => (a[0] === 3 ? 2000 + i : null)).filter((v) => v !== null).at(-1)
-    const [row] = await sys.store.db.select().from(transactions).where(eq(transactions.id, flood.transactionId))
-    expect(row.lastEnergyWh).toBe(lastTaken)
+    // What was answered is stored, in order, and nothing else: the session's readings are exactly the
+    // ones the charger saw answered (energy since its meter start of 1,000 Wh), and its total is the last.
+    const taken = answers.map((a, i) => (a[0] === 3 ? 2000 + i - 1000 : null)).filter((v) => v !== null)
+    const stored = await sys.store.db.select().from(meterSamples).where(eq(meterSamples.sessionId, flood.sessionId)).orderBy(asc(meterSamples.id))
+    expect(stored.map((r) => r.energyWh)).toEqual(taken)
+    const [session] = await sys.store.db.select().from(sessions).where(eq(sessions.id, flood.sessionId))
+    expect(session).toMatchObject({ state: 'charging', energyWh: taken.at(-1) })
     flood.ws.terminate()
     calm.ws.terminate()
   })

@@ -5,7 +5,6 @@
  * the listener sees each charger's events in order.
  */
 import { PerCharger } from '../per-charger'
-import { GroupCommit, meterWriteGapMs } from '../../store/group-commit'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { and, desc, eq, isNull, ne, or, sql } from 'drizzle-orm'
@@ -77,14 +76,6 @@ const stopCauses: Record<string, StopCause> = {
  */
 const maxQueuedPerCharger = 50
 
-/** The latest reading of a running transaction, stored by group commit. */
-interface Latest {
-  transactionId: number
-  energyWh: number | null
-  powerW: number | null
-  at: Date
-}
-
 /** Transactions this old are not delivered again on recovery. */
 const recoveryWindowMs = 7 * 24 * 3600_000
 
@@ -120,7 +111,6 @@ export class OcppCentralSystem implements ChargerGateway {
   /** The cached transactions of each charger: dropped when it connects (it may come from another process). */
   private readonly runningOf = new Map<string, Set<number>>()
   private readonly presence: ChargerPresence | undefined
-  private readonly latest = new GroupCommit<Latest>((batch) => this.writeLatest(batch), { gapMs: meterWriteGapMs })
   /** Per charger, messages in its chain not yet answered. */
   private readonly queued = new Map<string, number>()
 
@@ -465,8 +455,9 @@ export class OcppCentralSystem implements ChargerGateway {
         this.log.warn({ chargerId, transactionId: p.transactionId }, 'MeterValues for a transaction this charger does not have')
         return {}
       }
-      // Answered once both are stored: the adapter's latest reading and the session's.
-      await Promise.all([this.recordLatest(tx, samples), this.readings(tx, samples)])
+      // Answered once the session's readings are stored. The adapter keeps no copy: a transaction's
+      // energy is its StopTransaction's, and what the readings show is the session's.
+      await this.readings(tx, samples)
       return {}
     },
 
@@ -479,7 +470,6 @@ export class OcppCentralSystem implements ChargerGateway {
           meterStopWh: p.meterStop,
           stoppedAt: new Date(p.timestamp),
           stopReason: p.reason ?? 'Local',
-          lastEnergyWh: p.meterStop,
           stopReceivedAt: this.clock(),
         })
         .where(and(eq(transactions.id, p.transactionId), eq(transactions.chargerId, chargerId), isNull(transactions.stoppedAt)))
@@ -591,12 +581,6 @@ export class OcppCentralSystem implements ChargerGateway {
     }
   }
 
-  /** The transaction's latest reading, stored by group commit with the other chargers' (settles once stored). */
-  private recordLatest(tx: TransactionRow, samples: MeterSample[]): Promise<void> {
-    const latest = (key: 'energyWh' | 'powerW') => samples.findLast((s) => s[key] !== null)?.[key] ?? null
-    return this.latest.add({ transactionId: tx.id, energyWh: latest('energyWh'), powerW: latest('powerW'), at: samples[samples.length - 1].at })
-  }
-
   /** MeterValues is the hot path: a running transaction is read once and kept until it is bound or stopped. */
   private runningTransaction(id: number): Promise<TransactionRow | null> {
     const known = this.running.get(id)
@@ -617,21 +601,6 @@ export class OcppCentralSystem implements ChargerGateway {
     this.running.set(id, read)
     read.catch(() => this.running.delete(id))
     return read
-  }
-
-  /** One UPDATE for the latest readings of all transactions in the batch (rows as one JSON parameter). */
-  private async writeLatest(batch: Latest[]): Promise<void> {
-    const merged = new Map<number, Latest>()
-    for (const r of batch) {
-      const before = merged.get(r.transactionId)
-      merged.set(r.transactionId, { ...r, energyWh: r.energyWh ?? before?.energyWh ?? null, powerW: r.powerW ?? before?.powerW ?? null })
-    }
-    const rows = [...merged.values()].map((r) => ({ id: r.transactionId, energy_wh: r.energyWh, power_w: r.powerW, at: r.at.toISOString() }))
-    await this.db.execute(sql`
-      update transactions
-      set last_energy_wh = coalesce(v.energy_wh, transactions.last_energy_wh), last_power_w = coalesce(v.power_w, transactions.last_power_w), last_sample_at = v.at
-      from json_to_recordset(${JSON.stringify(rows)}::json) as v(id integer, energy_wh bigint, power_w integer, at timestamptz)
-      where transactions.id = v.id`)
   }
 
   private async configureMeterInterval(client: RPCServerClient): Promise<void> {

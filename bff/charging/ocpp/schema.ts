@@ -22,10 +22,6 @@ export const transactions = pgTable(
     startedAt: ts('started_at').notNull(),
     stoppedAt: ts('stopped_at'),
     stopReason: text('stop_reason'),
-    /** Latest known reading while running (from MeterValues). */
-    lastEnergyWh: int64('last_energy_wh'),
-    lastPowerW: integer('last_power_w'),
-    lastSampleAt: ts('last_sample_at'),
     /** Our clock when StartTransaction and StopTransaction arrived. */
     receivedAt: ts('received_at').notNull().defaultNow(),
     stopReceivedAt: ts('stop_received_at'),
