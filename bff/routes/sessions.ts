@@ -109,7 +109,7 @@ export function sessionRoutes(d: AppContext) {
     })
     .post('/:id/authorize', async (c) => {
       const { session, access } = await authorized(c, c.req.param('id'))
-      const updated = await d.sessions.authorize(session.id)
+      const updated = await d.sessions.authorize(session)
       return c.json({ session: await snapshot(updated, access) })
     })
     .get('/:id', async (c) => {

@@ -45,7 +45,7 @@ export function webhookRoutes(d: AppContext) {
       await d.db.insert(sessionEvents).values({ sessionId: session.id, kind: 'webhook', data: { id: event.id, type: event.providerType } })
       // The driver's phone may lose signal right after paying: the hold itself is enough to start.
       if (event.type === 'hold_placed' && session.state === 'pending') {
-        await d.sessions.authorize(session.id).catch((error) => d.logger.warn({ err: error, session: session.id }, 'start from webhook failed'))
+        await d.sessions.authorize(session).catch((error) => d.logger.warn({ err: error, session: session.id }, 'start from webhook failed'))
       }
       // Cancelled or expired at the provider: the session must not go on as if it were paid.
       if (event.type === 'released') await d.sessions.holdCanceled(session.id)

@@ -121,16 +121,20 @@ export class ChargerEvents {
       : await this.core.db.select({ id: sessions.id }).from(sessions).where(eq(sessions.idTag, tx.token))
     if (!found) return tx.sessionId ? null : this.startFromRfid(tx)
     const tolerance = this.core.settings.clockToleranceMs
+    let stopQueued = false
     const session = await this.core.change(found.id, (s) => {
       if (s.startedAt !== null || (s.state !== 'starting' && s.state !== 'stopping')) return null
       const start = billingStart({ chargerAt: tx.startedAt, receivedAt: tx.receivedAt, createdAt: s.createdAt, toleranceMs: tolerance })
       const patch = { startedAt: start.startedAt, chargerStartedAt: tx.startedAt, clockSkewMs: start.chargerClock ? 0 : start.skewMs }
       const log = [{ kind: 'charging_started', data: { chargerStartedAt: tx.startedAt, skewMs: start.skewMs, chargerClock: start.chargerClock } }]
       // Stopped before the charger reported the start: bind, then stop it for real.
-      if (s.state === 'stopping') return { patch, log, intents: [{ action: 'remote_stop', keySuffix: 'after_start' }] }
+      if (s.state === 'stopping') {
+        stopQueued = true
+        return { patch, log, intents: [{ action: 'remote_stop', keySuffix: 'after_start' }] }
+      }
       return { event: 'transaction_started', patch, log }
     })
-    this.detach('intents', () => this.worker.runPending(found.id))
+    if (stopQueued) this.detach('intents', () => this.worker.runPending(found.id))
     const taken = session.chargerId === tx.chargerId && (session.startedAt !== null || session.state === 'settling' || session.state === 'completed')
     return taken ? session.id : null
   }

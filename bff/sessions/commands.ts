@@ -152,9 +152,12 @@ export class DriverCommands {
     return { session: updated, clientSecret }
   }
 
-  /** After the driver confirmed the card: verify the hold, then start the charger. */
-  async authorize(id: string): Promise<SessionRow> {
-    const session = await this.core.get(id)
+  /**
+   * After the driver confirmed the card: verify the hold, then start the charger. `session` as the
+   * request already read it (the start's change reads it again under its lock).
+   */
+  async authorize(session: SessionRow): Promise<SessionRow> {
+    const id = session.id
     if (session.state !== 'pending') return session
     if (session.method !== 'card' || !session.paymentId) throw new AppError(409, 'no_hold', 'This session has no card hold to authorise.')
     const hold = await this.core.payments.getHold(session.paymentId)

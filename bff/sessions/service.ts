@@ -47,8 +47,8 @@ export class Sessions {
   create(input: Parameters<DriverCommands['create']>[0]) {
     return this.commands.create(input)
   }
-  authorize(id: string): Promise<SessionRow> {
-    return this.commands.authorize(id)
+  authorize(session: SessionRow): Promise<SessionRow> {
+    return this.commands.authorize(session)
   }
   stop(id: string, reason: StopReason): Promise<SessionRow> {
     return this.commands.stop(id, reason)
