@@ -41,11 +41,11 @@ async function onDatabase<T>(url: string | null, work: () => Promise<T>): Promis
   }
 }
 
-/** In a process of its own, so RSS is not what the benches before left behind. */
-async function connectionsInFreshProcess(count: number): Promise<Awaited<ReturnType<typeof benchConnections>>> {
+/** In a process of its own, so RSS is not what the benches before left behind; on PGlite with a null `databaseUrl`. */
+async function connectionsInFreshProcess(count: number, databaseUrl: string | null): Promise<Awaited<ReturnType<typeof benchConnections>>> {
   const script = fileURLToPath(new URL('./meter-path.ts', import.meta.url))
   const { stdout } = await promisify(execFile)(process.execPath, [...process.execArgv, script, 'connections', String(count)], {
-    env: { ...process.env, DATABASE_URL: '' },
+    env: { ...process.env, DATABASE_URL: databaseUrl ?? '' },
     maxBuffer: 16 * 2 ** 20,
   })
   return JSON.parse(stdout.trim().split('\n').at(-1)!)
@@ -77,11 +77,14 @@ async function main() {
   }
 
   const count = quick ? 2000 : 10_000
-  console.log(`Connected chargers: ${count} idle chargers on the whole BFF (PGlite), one fresh process…`)
-  const conn = await connectionsInFreshProcess(count)
-  console.log(`  connected                ${conn.connected}   (${count})   in ${conn.connectSeconds.toFixed(1)} s`)
-  console.log(`  RSS peak                 ${conn.rssMb} MB   (< 1024 MB)   before any connection ${conn.baselineRssMb} MB`)
-  console.log(`  RSS connected, settled   ${conn.settledRssMb} MB`)
+  for (const [name, db] of [['PGlite', null], ['PostgreSQL', url]] as const) {
+    if (name === 'PostgreSQL' && !db) continue
+    console.log(`Connected chargers: ${count} idle chargers on the whole BFF (${name}), one fresh process…`)
+    const conn = await connectionsInFreshProcess(count, db)
+    console.log(`  connected                ${conn.connected}   (${count})   in ${conn.connectSeconds.toFixed(1)} s`)
+    console.log(`  RSS peak                 ${conn.rssMb} MB   (< 1024 MB)   before any connection ${conn.baselineRssMb} MB`)
+    console.log(`  RSS connected, settled   ${conn.settledRssMb} MB`)
+  }
 
   for (const [name, db] of [['PGlite', null], ['PostgreSQL', url]] as const) {
     if (name === 'PostgreSQL' && !db) continue
