@@ -143,5 +143,5 @@ describe('accounts in the browser', () => {
     await shot(owner, '4k-owner-grants')
     await ownerContext.close()
     await driverContext.close()
-  })
+  }, 120_000) // two browsers, mail, a whole session: near the default 30 s on a busy 2-core machine
 })
