@@ -6,7 +6,7 @@
  *
  *   npx tsx test/bench/ocpp-load.ts [chargers] [meterValuesPerSecond] [seconds]
  */
-import { fork } from 'node:child_process'
+import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -37,7 +37,7 @@ export interface ClientJob {
   idTags?: string[]
   /** Load steps one after the other on the same connections; empty: connect and start only. */
   steps: { meterValuesPerSecond: number; seconds: number }[]
-  /** Without transactions (a connected, idle charger), for the connection-count bench. */
+  /** Without transactions (a connected, idle charger that starts one when told to remotely), for the connection-count and start benches. */
   idle?: boolean
   /** Pause between connecting and the first step (the server's follow-ups of the connects). */
   settleMs?: number
@@ -125,8 +125,15 @@ export async function benchOcppLoad(opts: { chargers: number; meterValuesPerSeco
 export async function driveChargers(job: ClientJob): Promise<ClientReport> {
   const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
   child.send(job)
-  const [report] = (await once(child, 'message')) as [ClientReport]
+  const report = await reportOf(child)
   child.kill()
+  return report
+}
+
+/** The child's report; a child that dies first fails the bench instead of hanging it. */
+async function reportOf(child: ChildProcess): Promise<ClientReport> {
+  const died = once(child, 'exit').then(([code]) => Promise.reject(new Error(`the chargers' process exited (${code}) before reporting`)))
+  const [report] = (await Promise.race([once(child, 'message'), died])) as [ClientReport]
   return report
 }
 
@@ -134,8 +141,7 @@ export async function driveChargers(job: ClientJob): Promise<ClientReport> {
 export async function holdChargers(job: Omit<ClientJob, 'steps'>): Promise<{ report: ClientReport; disconnect: () => void }> {
   const child = fork(fileURLToPath(import.meta.url), [clientFlag], { stdio: 'inherit' })
   child.send({ ...job, steps: [] })
-  const [report] = (await once(child, 'message')) as [ClientReport]
-  return { report, disconnect: () => void child.kill() }
+  return { report: await reportOf(child), disconnect: () => void child.kill() }
 }
 
 const round = (n: number) => Math.round(n * 100) / 100
@@ -152,12 +158,19 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
     })
   const onFrame = (ws: WebSocket, data: WebSocket.RawData) => {
     const [type, id, a, b] = JSON.parse(data.toString())
-    if (type === 2) return ws.send(JSON.stringify([3, id, { status: 'Accepted' }])) // ChangeConfiguration
-    const call = pending.get(id)
-    if (!call) return
+    if (type === 2) {
+      ws.send(JSON.stringify([3, id, { status: 'Accepted' }])) // ChangeConfiguration, RemoteStartTransaction …
+      // The car is plugged in already: a remote start starts a transaction with the driver's idTag.
+      if (a === 'RemoteStartTransaction') {
+        call(ws, 'StartTransaction', { connectorId: b.connectorId ?? 1, idTag: b.idTag, meterStart: 1_000_000, timestamp: new Date().toISOString() }).catch(() => {})
+      }
+      return
+    }
+    const waiting = pending.get(id)
+    if (!waiting) return
     pending.delete(id)
-    if (type === 3) call.resolve(a)
-    else call.reject(new Error(`${a}: ${b}`))
+    if (type === 3) waiting.resolve(a)
+    else waiting.reject(new Error(`${a}: ${b}`))
   }
 
   const connectStart = performance.now()

@@ -1,16 +1,17 @@
 /**
  * Session benchmarks (issue 3): start latency (authorize -> charging, BFF time with a car already
  * plugged in), snapshot latency, and SSE fan-out delay to 1,000 live viewers of one session.
- * Everything on loopback, in one process: the numbers include the simulator's and the clients'
- * share of the two cores, so they are upper bounds.
+ * Everything on loopback. The chargers are the load generator's plain OCPP-J sockets in a child
+ * process (they answer a remote start with StartTransaction at once); the HTTP and SSE clients run
+ * in this process, so their share of the two cores is in the numbers: upper bounds.
  */
 import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { startTestSystem, until, type TestSystem } from '../support/system'
-import { SimChargePoint } from '../../bff/sim/charge-point'
 import { chargers, connectors } from '../../bff/store/schema'
 import { hashPassword } from '../../bff/secrets'
 import { evseIdFor } from '../../bff/store/seed'
+import { benchPassword, holdChargers } from './ocpp-load'
 
 export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -20,7 +21,7 @@ export const percentile = (values: number[], p: number) => {
 const visa = { number: '4242424242424242', expMonth: 12, expYear: 2034, cvc: '123' }
 
 async function addChargers(sys: TestSystem, count: number): Promise<string[]> {
-  const passwordHash = await hashPassword('bench-password')
+  const passwordHash = await hashPassword(benchPassword)
   const ids = Array.from({ length: count }, (_, i) => `BENCH-${i + 1}`)
   await sys.store.db.insert(chargers).values(ids.map((id) => ({ id, siteId: 'demo', tariffId: 1, passwordHash })))
   await sys.store.db.insert(connectors).values(ids.map((id) => ({ chargerId: id, connectorId: 1, evseId: evseIdFor(id, 1), plug: 'Type2', maxPowerW: 11_000 })))
@@ -46,14 +47,7 @@ async function preparedSession(sys: TestSystem, chargerId: string) {
 export async function benchSessions(opts: { sessions: number; viewers: number }) {
   const sys = await startTestSystem({ meterIntervalSeconds: 60 })
   const ids = await addChargers(sys, opts.sessions)
-  const sims = await Promise.all(
-    ids.map(async (id) => {
-      const cp = new SimChargePoint({ endpoint: `ws://127.0.0.1:${sys.port}/ocpp`, id, password: 'bench-password', connectors: 1, maxPowerW: 11_000, meterIntervalMs: 60_000 })
-      await cp.connect()
-      await cp.plugIn(1) // the car is there already: what is measured is the BFF's part
-      return cp
-    }),
-  )
+  const chargersHeld = await holdChargers({ endpoint: `ws://127.0.0.1:${sys.port}/ocpp`, ids, password: benchPassword, idle: true })
 
   // 1. Start: every driver presses Start within one second; authorize -> charging, and the press's own answer.
   const startMs: number[] = []
@@ -134,7 +128,7 @@ export async function benchSessions(opts: { sessions: number; viewers: number })
   controller.abort()
   await Promise.allSettled(readers)
 
-  for (const cp of sims) await cp.close()
+  chargersHeld.disconnect()
   await sys.close()
   return {
     sessions: startMs.length,
