@@ -39,7 +39,7 @@ export class ChargerEvents {
   ) {}
 
   async authorize(e: { chargerId: string; token: string }): Promise<AuthorizeResult> {
-    const [session] = await this.core.db.select().from(sessions).where(eq(sessions.idTag, e.token))
+    const session = await this.core.findByIdTag(e.token)
     if (session) return session.chargerId === e.chargerId && (liveStates as readonly string[]).includes(session.state) ? 'accepted' : 'invalid'
     return (await this.rfidDecision(e.chargerId, e.token)).status
   }
@@ -181,7 +181,7 @@ export class ChargerEvents {
   /** Charging ended: the energy is fixed from the charger's final reading, then settlement. */
   async chargingStopped(tx: ChargingStopped): Promise<void> {
     const { db } = this.core
-    const [session] = await db.select().from(sessions).where(eq(sessions.id, tx.sessionId))
+    const session = await this.core.find(tx.sessionId)
     if (!session) return
     const [connector] = await db
       .select()

@@ -14,6 +14,7 @@ import type { Leases } from '../cluster/leases'
 import { notFound } from '../errors'
 import { nextState, type SessionEvent } from '../domain/session'
 import { MeterBuffer } from './meter-buffer'
+import { prepared } from '../store/prepared'
 
 export type SessionRow = typeof sessions.$inferSelect
 export type IntentRow = typeof intents.$inferSelect
@@ -66,6 +67,12 @@ export interface Change {
   log?: { kind: string; data?: Record<string, unknown> }[]
 }
 
+/** The read everything does: views, commands, intents, the meter path. */
+const sessionById = prepared((db) => db.select().from(sessions).where(eq(sessions.id, sql.placeholder('id'))).prepare('session_by_id'))
+
+/** The session a charger's idTag names (a charger's Authorize and StartTransaction). */
+const sessionByIdTag = prepared((db) => db.select().from(sessions).where(eq(sessions.idTag, sql.placeholder('idTag'))).prepare('session_by_id_tag'))
+
 export class SessionCore {
   readonly db: Db
   readonly payments: PaymentProvider
@@ -93,7 +100,7 @@ export class SessionCore {
       statusPollSeconds: o.statusPollSeconds ?? 60,
       offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
     }
-    this.meter = new MeterBuffer(this.db, this.clock, (id) => this.publish(id))
+    this.meter = new MeterBuffer(this.db, this.clock, (id) => this.find(id), (id) => this.publish(id))
     // A session changed by another process is read again here at its next reading.
     o.live.onRelayed((topic) => {
       if (topic.startsWith('session:')) this.meter.forget(topic.slice('session:'.length))
@@ -109,9 +116,19 @@ export class SessionCore {
   }
 
   async get(id: string): Promise<SessionRow> {
-    const [session] = await this.db.select().from(sessions).where(eq(sessions.id, id))
+    const session = await this.find(id)
     if (!session) throw notFound('session_not_found', 'No such session.')
     return session
+  }
+
+  async find(id: string): Promise<SessionRow | null> {
+    const [session] = await sessionById(this.db).execute({ id })
+    return session ?? null
+  }
+
+  async findByIdTag(idTag: string): Promise<SessionRow | null> {
+    const [session] = await sessionByIdTag(this.db).execute({ idTag })
+    return session ?? null
   }
 
   /**

@@ -5,6 +5,7 @@
  * before anything is concluded about the money.
  */
 import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm'
+import { prepared } from '../store/prepared'
 import { intents } from '../store/schema'
 import { ChargerOfflineError } from '../charging/gateway'
 import { PaymentError, type Hold } from '../payments/provider'
@@ -27,6 +28,26 @@ export function retryDelayMs(attempts: number): number {
  * other process carries the intents on with the same keys.
  */
 export const intentLeaseMs = 120_000
+
+/** A session's pending intents in order (they run after every session change). */
+const pendingIntents = prepared((db) =>
+  db
+    .select()
+    .from(intents)
+    .where(and(eq(intents.sessionId, sql.placeholder('sessionId')), eq(intents.status, 'pending')))
+    .orderBy(asc(intents.id))
+    .prepare('intents_pending'),
+)
+
+/** Those of them due now (the sweep's retries). */
+const dueIntents = prepared((db) =>
+  db
+    .select()
+    .from(intents)
+    .where(and(eq(intents.sessionId, sql.placeholder('sessionId')), eq(intents.status, 'pending'), or(isNull(intents.notBefore), lte(intents.notBefore, sql.placeholder('now')))))
+    .orderBy(asc(intents.id))
+    .prepare('intents_due'),
+)
 
 export class IntentWorker {
   /** Sessions whose intents a call in this process is carrying out (it also takes those added meanwhile). */
@@ -64,18 +85,8 @@ export class IntentWorker {
     const tried = new Set<number>()
     let leaseTakenAt = Date.now()
     for (;;) {
-      const now = this.core.clock()
-      const pending = await this.core.db
-        .select()
-        .from(intents)
-        .where(
-          and(
-            eq(intents.sessionId, sessionId),
-            eq(intents.status, 'pending'),
-            o.dueOnly ? or(isNull(intents.notBefore), lte(intents.notBefore, now)) : undefined,
-          ),
-        )
-        .orderBy(asc(intents.id))
+      const { db, clock } = this.core
+      const pending = o.dueOnly ? await dueIntents(db).execute({ sessionId, now: clock() }) : await pendingIntents(db).execute({ sessionId })
       const next = pending.filter((i) => !tried.has(i.id))
       if (next.length === 0) return
       for (const intent of next) {

@@ -7,7 +7,7 @@
  * durable; viewers are told once per session per write. Nothing here decides money on its own: the
  * charger's StopTransaction fixes the energy, and the write never touches a session past `stopping`.
  */
-import { eq, sql } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { sessions } from '../store/schema'
 import { GroupCommit, meterWriteGapMs } from '../store/group-commit'
@@ -33,6 +33,7 @@ export class MeterBuffer {
   constructor(
     private readonly db: Db,
     private readonly clock: () => Date,
+    private readonly read: (sessionId: string) => Promise<SessionRow | null>,
     private readonly publish: (sessionId: string) => void,
   ) {
     this.commit = new GroupCommit((batch) => this.write(batch), { gapMs: meterWriteGapMs })
@@ -45,11 +46,7 @@ export class MeterBuffer {
   session(id: string): Promise<SessionRow | null> {
     let row = this.rows.get(id)
     if (!row) {
-      row = this.db
-        .select()
-        .from(sessions)
-        .where(eq(sessions.id, id))
-        .then(([s]) => s ?? null)
+      row = this.read(id)
       this.rows.set(id, row)
       row.catch(() => this.rows.delete(id))
     }

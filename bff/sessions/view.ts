@@ -1,5 +1,6 @@
-import { and, asc, eq, gte } from 'drizzle-orm'
+import { and, asc, eq, gte, sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
+import { prepared } from '../store/prepared'
 import { connectors, meterSamples, sessions, sites } from '../store/schema'
 import { tariffView } from '../chargers/view'
 import { idleFeeOf, unplugWaitSeconds, type Cost } from '../domain/tariff'
@@ -13,24 +14,31 @@ type SessionRow = typeof sessions.$inferSelect
 /** Power samples kept for the live curve: the last two hours at most. */
 const curveWindowMs = 2 * 60 * 60 * 1000
 
+const placeOf = prepared((db) =>
+  db
+    .select({ evseId: connectors.evseId, siteName: sites.name })
+    .from(connectors)
+    .innerJoin(sites, eq(sites.id, sql.placeholder('siteId')))
+    .where(and(eq(connectors.chargerId, sql.placeholder('chargerId')), eq(connectors.connectorId, sql.placeholder('connectorId'))))
+    .prepare('session_view_place'),
+)
+
+const curveOf = prepared((db) =>
+  db
+    .select({ at: meterSamples.at, powerW: meterSamples.powerW })
+    .from(meterSamples)
+    .where(and(eq(meterSamples.sessionId, sql.placeholder('sessionId')), gte(meterSamples.at, sql.placeholder('since'))))
+    .orderBy(asc(meterSamples.at))
+    .prepare('session_view_curve'),
+)
+
 /**
  * The session snapshot without the receipt link, which depends on who asks (see withReceiptLink).
  * Built once per change and shared by all live viewers.
  */
 export async function sessionView(db: Db, s: SessionRow, cost: Cost, o: { minimumCharge: number; unplugWaitSeconds: number }): Promise<SessionView> {
-  const [place] = await db
-    .select({ evseId: connectors.evseId, siteName: sites.name })
-    .from(connectors)
-    .innerJoin(sites, eq(sites.id, s.siteId))
-    .where(and(eq(connectors.chargerId, s.chargerId), eq(connectors.connectorId, s.connectorId)))
-  const curve =
-    s.startedAt === null
-      ? []
-      : await db
-          .select({ at: meterSamples.at, powerW: meterSamples.powerW })
-          .from(meterSamples)
-          .where(and(eq(meterSamples.sessionId, s.id), gte(meterSamples.at, new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs))))
-          .orderBy(asc(meterSamples.at))
+  const [place] = await placeOf(db).execute({ siteId: s.siteId, chargerId: s.chargerId, connectorId: s.connectorId })
+  const curve = s.startedAt === null ? [] : await curveOf(db).execute({ sessionId: s.id, since: new Date((s.stoppedAt ?? new Date()).getTime() - curveWindowMs) })
   const idle = idleFeeOf(s.tariff)
   const stopSeen = s.stopSeenAt?.getTime()
   return {
