@@ -100,7 +100,7 @@ export class SessionCore {
       statusPollSeconds: o.statusPollSeconds ?? 60,
       offlineStartGraceSeconds: o.offlineStartGraceSeconds ?? 600,
     }
-    this.meter = new MeterBuffer(this.db, this.clock, (id) => this.find(id), (id) => this.publish(id))
+    this.meter = new MeterBuffer(this.db, this.clock, (id) => this.find(id), (id) => this.publish(id), this.logger)
     // A session changed by another process is read again here at its next reading.
     o.live.onRelayed((topic) => {
       if (topic.startsWith('session:')) this.meter.forget(topic.slice('session:'.length))

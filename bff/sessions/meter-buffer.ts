@@ -2,16 +2,26 @@
  * The meter path of live sessions, built for throughput: each charging session is read once and
  * kept in memory until it changes (SessionCore.change forgets it), its energy, power and cost are
  * worked out there, and readings are stored by group commit — one statement inserts the meter samples
- * and updates the sessions' totals for everything that arrived meanwhile.
- * A reading's promise settles once it is stored, so the charger is answered only for what is
- * durable; viewers are told once per session per write. Nothing here decides money on its own: the
- * charger's StopTransaction fixes the energy, and the write never touches a session past `stopping`.
+ * and updates the sessions' totals for everything that arrived meanwhile (a write every 10 ms at
+ * most). A reading is answered once it is in the buffer, not once written: a crash loses at most the
+ * readings of the last few milliseconds, and as a reading is the meter's register, not an
+ * increment, the next one carries the energy on; only a charger that never reports again (no reading,
+ * no StopTransaction) leaves its session one reading short, in the driver's favour. Past
+ * `answerAheadReadings` unwritten readings (a slow database) the answers wait for the writes, so the
+ * chargers are slowed instead of the buffer growing. Nothing here decides money on its own: the
+ * charger's StopTransaction fixes the energy, state changes wait for the session's readings to be
+ * written, and the write never touches a session past `stopping`. Viewers are told once per session
+ * per write.
  */
 import { sql } from 'drizzle-orm'
 import type { Db } from '../store/db'
 import { sessions } from '../store/schema'
 import { GroupCommit, meterWriteGapMs } from '../store/group-commit'
+import type { Logger } from 'pino'
 import type { MeterReading } from '../charging/gateway'
+
+/** Unwritten readings past which a charger's answer waits for the write (back-pressure instead of an unbounded buffer). */
+export const answerAheadReadings = 2000
 
 type SessionRow = typeof sessions.$inferSelect
 
@@ -35,6 +45,8 @@ export class MeterBuffer {
     private readonly clock: () => Date,
     private readonly read: (sessionId: string) => Promise<SessionRow | null>,
     private readonly publish: (sessionId: string) => void,
+    private readonly logger: Logger,
+    private readonly answerAhead = answerAheadReadings,
   ) {
     this.commit = new GroupCommit((batch) => this.write(batch), { gapMs: meterWriteGapMs })
   }
@@ -58,10 +70,16 @@ export class MeterBuffer {
     this.rows.delete(id)
   }
 
-  /** Stores a reading with the totals it brought its session to; settles once written. */
+  /**
+   * Stores a reading with the totals it brought its session to: settles at once while the buffer
+   * is short, once written when it is not.
+   */
   record(reading: MeterReading, totals: LiveTotals): Promise<void> {
     this.unwritten.set(reading.sessionId, (this.unwritten.get(reading.sessionId) ?? 0) + 1)
-    return this.commit.add({ ...reading, totals })
+    const stored = this.commit.add({ ...reading, totals })
+    if (this.commit.size > this.answerAhead) return stored
+    stored.catch((error) => this.logger.error({ err: error, sessionId: reading.sessionId }, 'meter reading answered but not stored (the next reading carries the register on)'))
+    return Promise.resolve()
   }
 
   /** Waits until this session's readings taken so far are written (a state change reads what they wrote). */

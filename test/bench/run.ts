@@ -59,6 +59,10 @@ function printSearch(r: RateSearch) {
     )
   }
   console.log(`    sustained with p99 < 50 ms: ${r.sustained}/s`)
+  if (r.stored !== undefined) {
+    const answered = r.steps.reduce((n, s) => n + s.answered, 0)
+    console.log(`    readings answered ${answered}, stored ${r.stored}${r.stored === answered ? '' : '   (MISMATCH)'}`)
+  }
 }
 
 async function main() {

@@ -1,14 +1,18 @@
 /**
- * The MeterValues path built for throughput (issue 13): readings stored by group commit, a charger
- * that floods slowed on its own, never the others.
+ * The MeterValues path built for throughput (issue 13): readings answered from a bounded buffer and
+ * stored by group commit, a charger that floods slowed on its own, never the others.
  */
 import { once } from 'node:events'
 import { asc, eq } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { GroupCommit } from '../../bff/store/group-commit'
+import pino from 'pino'
+import { MeterBuffer } from '../../bff/sessions/meter-buffer'
+import type { Store } from '../../bff/store/db'
 import { meterSamples, sessions } from '../../bff/store/schema'
-import { startTestSystem, type TestSystem } from '../support/system'
+import { openDemoStore } from '../support/store'
+import { startTestSystem, until, type TestSystem } from '../support/system'
 import { seedLoadChargers } from '../bench/meter-path'
 import { benchPassword } from '../bench/ocpp-load'
 
@@ -65,6 +69,42 @@ describe('group commit', () => {
     void commit.add(3)
     await commit.flushed()
     expect(stored).toEqual([2, 3])
+  })
+})
+
+describe('the meter buffer', () => {
+  let store: Store
+  let sessionId: string
+  beforeAll(async () => {
+    store = await openDemoStore()
+    await seedLoadChargers(store.db, 1, { sessions: true, prefix: 'BUF' })
+    ;[{ id: sessionId }] = await store.db.update(sessions).set({ state: 'charging', startedAt: new Date() }).where(eq(sessions.chargerId, 'BUF-1')).returning({ id: sessions.id })
+  })
+  afterAll(async () => {
+    await store.close()
+  })
+  const reading = (energyWh: number) => ({ sessionId, at: new Date(), energyWh, powerW: 11_000, socPercent: null })
+  const storedEnergy = async () => (await store.db.select().from(meterSamples).where(eq(meterSamples.sessionId, sessionId)).orderBy(asc(meterSamples.id))).map((r) => r.energyWh)
+
+  it('answers a reading at once while the buffer is short, and writes it within the gap', async () => {
+    const buffer = new MeterBuffer(store.db, () => new Date(), async () => null, () => {}, pino({ level: 'silent' }))
+    const before = (await storedEnergy()).length
+    await buffer.record(reading(100), { energyWh: 100, powerW: 11_000, costTotal: 50 })
+    expect(await storedEnergy()).toHaveLength(before) // answered, not written yet
+    await buffer.written(sessionId)
+    expect((await storedEnergy()).slice(before)).toEqual([100])
+    expect((await store.db.select().from(sessions).where(eq(sessions.id, sessionId)))[0]).toMatchObject({ energyWh: 100, costTotal: 50 })
+  })
+
+  it('past its bound makes the charger wait for the write (back-pressure, not an unbounded buffer)', async () => {
+    const buffer = new MeterBuffer(store.db, () => new Date(), async () => null, () => {}, pino({ level: 'silent' }), 2)
+    const before = (await storedEnergy()).length
+    const answered: number[] = []
+    const added = [200, 300, 400, 500].map((wh) => buffer.record(reading(wh), { energyWh: wh, powerW: 11_000, costTotal: wh }).then(() => answered.push(wh)))
+    for (let i = 0; i < 5; i++) await Promise.resolve() // the write starts at the next turn of the event loop, not before
+    expect(answered).toEqual([200, 300]) // within the bound: at once; past it: once written
+    await Promise.all(added)
+    expect((await storedEnergy()).slice(before)).toEqual([200, 300, 400, 500])
   })
 })
 
@@ -127,7 +167,12 @@ describe('a charger that floods', () => {
     // What was answered is stored, in order, and nothing else: the session's readings are exactly the
     // ones the charger saw answered (energy since its meter start of 1,000 Wh), and its total is the last.
     const taken = answers.map((a, i) => (a[0] === 3 ? 2000 + i - 1000 : null)).filter((v) => v !== null)
-    const stored = await sys.store.db.select().from(meterSamples).where(eq(meterSamples.sessionId, flood.sessionId)).orderBy(asc(meterSamples.id))
+    // Answered readings are written within milliseconds of the answer, not before it.
+    const readStored = () => sys.store.db.select().from(meterSamples).where(eq(meterSamples.sessionId, flood.sessionId)).orderBy(asc(meterSamples.id))
+    const stored = await until('the answered readings stored', async () => {
+      const rows = await readStored()
+      return rows.length >= taken.length ? rows : null
+    })
     expect(stored.map((r) => r.energyWh)).toEqual(taken)
     const [session] = await sys.store.db.select().from(sessions).where(eq(sessions.id, flood.sessionId))
     expect(session).toMatchObject({ state: 'charging', energyWh: taken.at(-1) })
