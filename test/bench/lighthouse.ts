@@ -3,7 +3,7 @@
  * live session page, against the built PWA served by the whole BFF with a simulated charger.
  * Debian's Chromium is driven over its remote-debugging port.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +31,8 @@ function freePort(): Promise<number> {
 }
 
 export async function benchLighthouse(): Promise<PageScores[]> {
+  // Without the built PWA there is nothing to score (every page would be a 404).
+  if (!existsSync(join(distRoot, 'index.html'))) throw new Error(`no built PWA in ${distRoot}: run npm run build first`)
   const sys = await startTestSystem({ staticRoot: distRoot })
   const cp = await connectCharger(sys, 'DEMO-1', { autoPlugDelayMs: null })
   const profile = mkdtempSync(join(tmpdir(), 'laddpunkt-lighthouse-'))
