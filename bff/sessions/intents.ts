@@ -4,7 +4,7 @@
  * transient failure is retried with backoff; a refusal is checked against the provider's own state
  * before anything is concluded about the money.
  */
-import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm'
+import { and, asc, eq, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import { prepared } from '../store/prepared'
 import { intents } from '../store/schema'
 import { ChargerOfflineError } from '../charging/gateway'
@@ -29,25 +29,21 @@ export function retryDelayMs(attempts: number): number {
  */
 export const intentLeaseMs = 120_000
 
-/** A session's pending intents in order (they run after every session change). */
-const pendingIntents = prepared((db) =>
-  db
-    .select()
-    .from(intents)
-    .where(and(eq(intents.sessionId, sql.placeholder('sessionId')), eq(intents.status, 'pending')))
-    .orderBy(asc(intents.id))
-    .prepare('intents_pending'),
-)
+/** A session's pending intents in order, those `due` only if given (they run after every session change). */
+function pendingIntents(name: string, due?: SQL) {
+  return prepared((db) =>
+    db
+      .select()
+      .from(intents)
+      .where(and(eq(intents.sessionId, sql.placeholder('sessionId')), eq(intents.status, 'pending'), due))
+      .orderBy(asc(intents.id))
+      .prepare(name),
+  )
+}
 
-/** Those of them due now (the sweep's retries). */
-const dueIntents = prepared((db) =>
-  db
-    .select()
-    .from(intents)
-    .where(and(eq(intents.sessionId, sql.placeholder('sessionId')), eq(intents.status, 'pending'), or(isNull(intents.notBefore), lte(intents.notBefore, sql.placeholder('now')))))
-    .orderBy(asc(intents.id))
-    .prepare('intents_due'),
-)
+const allPending = pendingIntents('intents_pending')
+/** The sweep's retries: those whose backoff is over. */
+const duePending = pendingIntents('intents_due', or(isNull(intents.notBefore), lte(intents.notBefore, sql.placeholder('now'))))
 
 export class IntentWorker {
   /** Sessions whose intents a call in this process is carrying out (it also takes those added meanwhile). */
@@ -84,9 +80,9 @@ export class IntentWorker {
   private async runLeased(sessionId: string, o: { dueOnly?: boolean }): Promise<void> {
     const tried = new Set<number>()
     let leaseTakenAt = Date.now()
+    const { db, clock } = this.core
     for (;;) {
-      const { db, clock } = this.core
-      const pending = o.dueOnly ? await dueIntents(db).execute({ sessionId, now: clock() }) : await pendingIntents(db).execute({ sessionId })
+      const pending = o.dueOnly ? await duePending(db).execute({ sessionId, now: clock() }) : await allPending(db).execute({ sessionId })
       const next = pending.filter((i) => !tried.has(i.id))
       if (next.length === 0) return
       for (const intent of next) {

@@ -78,7 +78,7 @@ export class MeterBuffer {
     this.unwritten.set(reading.sessionId, (this.unwritten.get(reading.sessionId) ?? 0) + 1)
     const stored = this.commit.add({ ...reading, totals })
     if (this.commit.size > this.answerAhead) return stored
-    stored.catch((error) => this.logger.error({ err: error, sessionId: reading.sessionId }, 'meter reading answered but not stored (the next reading carries the register on)'))
+    stored.catch(() => {}) // answered already; a failed write is logged once for its batch
     return Promise.resolve()
   }
 
@@ -104,6 +104,10 @@ export class MeterBuffer {
         set energy_wh = v.energy_wh, power_w = v.power_w, cost_total = v.cost_total, updated_at = ${this.clock().toISOString()}::timestamptz, version = sessions.version + 1
         from json_to_recordset(${JSON.stringify(totals)}::json) as v(id text, energy_wh bigint, power_w integer, cost_total bigint)
         where sessions.id = v.id and sessions.state in ('charging', 'stopping')`)
+    } catch (error) {
+      // Once per batch, not per reading: an outage would otherwise log thousands of lines a second.
+      this.logger.error({ err: error, readings: batch.length, sessions: latest.size }, 'meter readings not stored (the next reading of each session carries its register on)')
+      throw error
     } finally {
       for (const r of batch) {
         const left = (this.unwritten.get(r.sessionId) ?? 1) - 1

@@ -144,9 +144,14 @@ export async function benchBff(chargerCount: number, quick: boolean): Promise<Ra
   const { sys, ids, idTags } = await bffWithChargers(chargerCount, { sessions: true })
   try {
     const result = await searchRate(`whole BFF, ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`, `ws://127.0.0.1:${sys.port}/ocpp`, ids, idTags, quick)
-    // Readings are answered from a buffer and written within milliseconds: counted, not assumed.
-    await new Promise((r) => setTimeout(r, 1000))
-    return { ...result, stored: await sys.store.db.$count(meterSamples) }
+    // Readings are answered from a buffer and written within milliseconds: counted, not assumed
+    // (given up to 10 s to reach what was answered, then reported as they are).
+    const answered = result.steps.reduce((n, step) => n + step.answered, 0)
+    let stored = 0
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      if ((stored = await sys.store.db.$count(meterSamples)) >= answered) break
+    }
+    return { ...result, stored }
   } finally {
     await sys.close()
   }

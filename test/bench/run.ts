@@ -111,11 +111,9 @@ async function main() {
 
   if (quick) return process.exit(0)
   console.log('Lighthouse, mobile settings, on the built PWA (npm run build first)…')
-  const pages = await benchLighthouse().catch((error: Error) => {
-    console.log(`  skipped: ${error.message}`)
-    return []
-  })
-  for (const page of pages) {
+  const pages = await benchLighthouse()
+  if (!pages) console.log('  skipped: no built PWA in dist/ (npm run build first)')
+  for (const page of pages ?? []) {
     console.log(`  ${page.page}`)
     console.log(`    performance            ${page.performance}   (95+)`)
     console.log(`    accessibility          ${page.accessibility}   (100)`)
